@@ -1,0 +1,128 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "coupon-worker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coupon-worker", targets: ["coupon-worker"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "CouponWorker", targets: ["CouponWorker"]),
+        .library(name: "CouponSandbox", targets: ["CouponSandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // The C boundary: Debian's librdkafka-dev (2.0.2), incl. the mock cluster API.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The only Swift code that touches CRdKafka.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Commands, results, validation, error vocabulary, canonical JSON. No I/O.
+        .target(
+            name: "CouponModel",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "WeChatPay",
+            dependencies: [
+                "CouponModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Zvcms",
+            dependencies: [
+                "CouponModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "IdempotencyStore",
+            dependencies: [
+                "CouponModel",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Faithful local simulators of the provider endpoints, with fault injection.
+        .target(
+            name: "CouponSandbox",
+            dependencies: [
+                "CouponModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The pipeline: consume → validate → claim → rate-limit → call → store → publish → offset.
+        .target(
+            name: "CouponWorker",
+            dependencies: [
+                "Kafka", "CouponModel", "WeChatPay", "Zvcms", "IdempotencyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "coupon-worker",
+            dependencies: [
+                "CouponWorker", "CouponSandbox", "Kafka", "CouponModel", "WeChatPay", "Zvcms", "IdempotencyStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HdrHistogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // Shared test fixtures: mock Kafka cluster, sandboxes, PostgreSQL URL, keys.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Kafka", "CouponModel", "CouponSandbox", "WeChatPay", "Zvcms", "IdempotencyStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "CouponModelTests", dependencies: ["CouponModel", "TestSupport"]),
+        .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "CouponSandbox", "TestSupport"]),
+        .testTarget(name: "ZvcmsTests", dependencies: ["Zvcms", "CouponSandbox", "TestSupport"]),
+        .testTarget(name: "IdempotencyStoreTests", dependencies: ["IdempotencyStore", "TestSupport"]),
+        .testTarget(name: "CouponWorkerTests", dependencies: ["CouponWorker", "TestSupport"]),
+    ]
+)

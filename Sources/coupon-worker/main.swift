@@ -1,0 +1,1 @@
+print("coupon-worker: under construction")
