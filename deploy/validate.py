@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Offline checks for deploy/: what can be verified without a Docker engine or a cluster.
+
+Every YAML file under deploy/ must parse (PyYAML) and have the structure its kind needs;
+JSON files must parse; the Dockerfile must have its builder and runtime stages. On top of
+shape, it checks the promises the files make to each other (selectors match pod labels,
+the grace period outlasts the worker's drain, every key file the config names exists in
+the Secret). When promtool or kubectl is on PATH it also runs `promtool check rules`,
+`promtool test rules` and `kubectl kustomize`; without them those checks are skipped, not
+failed.
+
+Usage: python3 deploy/validate.py      (exit 0 when every check passes)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+DEPLOY = Path(__file__).resolve().parent
+K8S = DEPLOY / "k8s"
+COMPOSE = DEPLOY / "compose.yaml"
+DOCKERFILE = DEPLOY / "Dockerfile"
+ALERTS = DEPLOY / "prometheus" / "alerts.yaml"
+ALERT_TESTS = DEPLOY / "prometheus" / "alerts.test.yaml"
+
+CONFIG_KEYS = {"kafka", "topics", "http", "worker", "log"}
+WORKER_KNOBS = {
+    "max_in_flight", "max_attempts", "retry_budget_seconds", "lease_seconds",
+    "provider_timeout_seconds", "shutdown_grace_seconds",
+}
+TOPIC_KEYS = {"issue", "query", "results", "dlq"}
+
+
+class CheckFailed(Exception):
+    """One check's verdict, with what an operator needs to fix it."""
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+def load_yaml_documents(path: Path) -> list[Any]:
+    with path.open(encoding="utf-8") as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc is not None]
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(DEPLOY.parent))
+
+
+# --- shapes -------------------------------------------------------------------------------
+
+def check_k8s_object(obj: Any, where: str) -> None:
+    require(isinstance(obj, dict), f"{where}: a Kubernetes object must be a mapping")
+    for field in ("apiVersion", "kind"):
+        require(isinstance(obj.get(field), str) and obj[field], f"{where}: missing {field}")
+    metadata = obj.get("metadata")
+    require(isinstance(metadata, dict) and isinstance(metadata.get("name"), str)
+            and metadata["name"], f"{where}: missing metadata.name")
+    require("namespace" not in metadata,
+            f"{where}: {obj['kind']}/{metadata['name']} pins a namespace; manifests are namespace-agnostic")
+
+
+def check_compose_shape(doc: Any, where: str) -> None:
+    require(isinstance(doc, dict), f"{where}: compose file must be a mapping")
+    services = doc.get("services")
+    require(isinstance(services, dict) and services, f"{where}: no services")
+    for name, service in services.items():
+        require(isinstance(service, dict), f"{where}: service {name} is not a mapping")
+        require("image" in service or "build" in service, f"{where}: service {name} has no image or build")
+        for dependency in (service.get("depends_on") or {}):
+            require(dependency in services, f"{where}: {name} depends on unknown service {dependency}")
+
+
+def check_rules_shape(doc: Any, where: str) -> None:
+    require(isinstance(doc, dict) and isinstance(doc.get("groups"), list) and doc["groups"],
+            f"{where}: no groups")
+    for group in doc["groups"]:
+        require(isinstance(group, dict) and group.get("name"), f"{where}: a group has no name")
+        rules = group.get("rules")
+        require(isinstance(rules, list) and rules, f"{where}: group {group.get('name')} has no rules")
+        for index, rule in enumerate(rules):
+            label = f"{where}: group {group['name']} rule {index}"
+            require(isinstance(rule, dict), f"{label} is not a mapping")
+            require(isinstance(rule.get("alert"), str) and rule["alert"], f"{label} has no alert name")
+            require(isinstance(rule.get("expr"), str) and rule["expr"].strip(), f"{label} ({rule.get('alert')}) has no expr")
+            require((rule.get("labels") or {}).get("severity") in {"warning", "critical"},
+                    f"{label} ({rule['alert']}) needs labels.severity warning|critical")
+            require(isinstance(rule.get("annotations"), dict) and rule["annotations"].get("summary"),
+                    f"{label} ({rule['alert']}) needs annotations.summary")
+
+
+def check_rule_tests_shape(doc: Any, where: str) -> None:
+    require(isinstance(doc, dict) and doc.get("rule_files") and isinstance(doc.get("tests"), list),
+            f"{where}: a promtool test file needs rule_files and tests")
+    for rule_file in doc["rule_files"]:
+        require((ALERT_TESTS.parent / rule_file).is_file(), f"{where}: rule file {rule_file} does not exist")
+
+
+def check_every_yaml_file() -> list[str]:
+    """Parses every YAML file and checks it by where it lives; returns what was checked."""
+    checked = []
+    for path in sorted(DEPLOY.rglob("*.y*ml")):
+        where = rel(path)
+        try:
+            documents = load_yaml_documents(path)
+        except yaml.YAMLError as error:
+            raise CheckFailed(f"{where}: does not parse: {error}") from error
+        require(documents, f"{where}: is empty")
+        if path.parent == K8S and path.name == "kustomization.yaml":
+            resources = documents[0].get("resources") or []
+            for resource in resources:
+                require((K8S / resource).is_file(), f"{where}: resource {resource} does not exist")
+        elif path.is_relative_to(K8S):
+            for index, obj in enumerate(documents):
+                check_k8s_object(obj, f"{where}[{index}]")
+        elif path == COMPOSE:
+            check_compose_shape(documents[0], where)
+        elif path == ALERT_TESTS:
+            check_rule_tests_shape(documents[0], where)
+        elif path.parent.name == "prometheus":
+            check_rules_shape(documents[0], where)
+        checked.append(where)
+    require(checked, "no YAML files found under deploy/")
+    return checked
+
+
+def check_every_json_file() -> list[str]:
+    checked = []
+    for path in sorted(DEPLOY.rglob("*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise CheckFailed(f"{rel(path)}: does not parse: {error}") from error
+        checked.append(rel(path))
+    return checked
+
+
+# --- the Dockerfile -----------------------------------------------------------------------
+
+def check_dockerfile() -> None:
+    instructions = []
+    for line in re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8")).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    stages = [rest for keyword, rest in instructions if keyword == "FROM"]
+    require(len(stages) == 2, f"Dockerfile: expected 2 stages, found {len(stages)}")
+    require(re.fullmatch(r"swift:6\.3-bookworm\s+AS\s+builder", stages[0], re.I) is not None,
+            f"Dockerfile: first stage must be `swift:6.3-bookworm AS builder`, is `{stages[0]}`")
+    require(stages[1].split()[0] == "debian:bookworm-slim",
+            f"Dockerfile: runtime stage must be debian:bookworm-slim, is `{stages[1]}`")
+    text = " ".join(f"{k} {r}" for k, r in instructions)
+    runtime = text[text.rfind("FROM "):]
+    require("librdkafka-dev" in text and "pkg-config" in text, "Dockerfile: builder lacks librdkafka-dev/pkg-config")
+    require("--static-swift-stdlib" in text, "Dockerfile: build is not --static-swift-stdlib")
+    require("librdkafka1" in runtime and "ca-certificates" in runtime, "Dockerfile: runtime lacks librdkafka1/ca-certificates")
+    require("COPY --from=builder" in runtime, "Dockerfile: runtime does not copy from the builder")
+    users = [rest for keyword, rest in instructions if keyword == "USER"]
+    require(users and users[-1].split(":")[0] not in {"0", "root"}, "Dockerfile: runtime does not run as non-root")
+    require(("EXPOSE", "8080") in instructions, "Dockerfile: no EXPOSE 8080")
+    require(all(keyword != "HEALTHCHECK" for keyword, _ in instructions), "Dockerfile: must not have a HEALTHCHECK")
+    require(("ENTRYPOINT", '["coupon-worker"]') in instructions, 'Dockerfile: ENTRYPOINT must be ["coupon-worker"]')
+    require(("CMD", '["run", "--config", "/etc/coupon-worker/config.json"]') in instructions,
+            'Dockerfile: CMD must be ["run", "--config", "/etc/coupon-worker/config.json"]')
+
+
+# --- cross-file promises ------------------------------------------------------------------
+
+def k8s_objects() -> dict[str, Any]:
+    objects: dict[str, Any] = {}
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for obj in load_yaml_documents(path):
+            objects[obj["kind"]] = obj
+    return objects
+
+
+def check_worker_config(config: Any, where: str) -> None:
+    require(isinstance(config, dict), f"{where}: config.json must be an object")
+    missing = CONFIG_KEYS - config.keys()
+    require(not missing, f"{where}: config.json lacks {sorted(missing)}")
+    require(set(config["topics"]) == TOPIC_KEYS, f"{where}: topics must be {sorted(TOPIC_KEYS)}")
+    require(WORKER_KNOBS <= set(config["worker"]), f"{where}: worker lacks {sorted(WORKER_KNOBS - set(config['worker']))}")
+    require(isinstance(config["kafka"].get("brokers"), str), f"{where}: kafka.brokers missing")
+
+
+def check_kubernetes_promises() -> None:
+    objects = k8s_objects()
+    for kind in ("Deployment", "ConfigMap", "Secret", "PodDisruptionBudget", "Service", "ScaledObject"):
+        require(kind in objects, f"k8s/: no {kind}")
+    deployment, configmap, secret = objects["Deployment"], objects["ConfigMap"], objects["Secret"]
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    pod_labels = spec["template"]["metadata"]["labels"]
+
+    def selects_pods(selector: dict[str, str], what: str) -> None:
+        require(selector and all(pod_labels.get(k) == v for k, v in selector.items()),
+                f"k8s/: {what} selector {selector} does not match the pod labels {pod_labels}")
+
+    selects_pods(spec["selector"]["matchLabels"], "Deployment")
+    selects_pods(objects["Service"]["spec"]["selector"], "Service")
+    selects_pods(objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"], "PodDisruptionBudget")
+    require(objects["PodDisruptionBudget"]["spec"].get("minAvailable") == 1, "k8s/: PDB minAvailable must be 1")
+    require(spec.get("replicas") == 2, "k8s/: Deployment replicas must be 2")
+    require(objects["ScaledObject"]["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"],
+            "k8s/: ScaledObject does not target the Deployment")
+    require(any(t.get("type") == "kafka" for t in objects["ScaledObject"]["spec"]["triggers"]),
+            "k8s/: ScaledObject has no kafka trigger")
+
+    config = json.loads(configmap["data"]["config.json"])
+    check_worker_config(config, "k8s/configmap.yaml")
+    grace = pod["terminationGracePeriodSeconds"]
+    drain = config["worker"]["shutdown_grace_seconds"]
+    require(grace > drain, f"k8s/: terminationGracePeriodSeconds {grace} must exceed shutdown_grace_seconds {drain}")
+
+    container = pod["containers"][0]
+    require(container["startupProbe"] and container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            and container["readinessProbe"]["httpGet"]["path"] == "/readyz",
+            "k8s/: probes must be startup + liveness /healthz + readiness /readyz")
+    require("lifecycle" not in container, "k8s/: no preStop hook is wanted (see deployment.yaml)")
+    require(pod["securityContext"].get("runAsNonRoot") is True, "k8s/: pod must runAsNonRoot")
+    require(container["securityContext"].get("readOnlyRootFilesystem") is True, "k8s/: root filesystem must be read-only")
+    require(container.get("resources", {}).get("requests") and container["resources"].get("limits"),
+            "k8s/: container needs resource requests and limits")
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    require("emptyDir" in volumes.get(mounts.get("/tmp", ""), {}), "k8s/: /tmp must be an emptyDir")
+    require(volumes[mounts["/etc/coupon-worker"]]["configMap"]["name"] == configmap["metadata"]["name"],
+            "k8s/: /etc/coupon-worker is not the ConfigMap")
+    secret_dir = next(path for path, name in mounts.items() if "secret" in volumes[name])
+    require(volumes[mounts[secret_dir]]["secret"]["secretName"] == secret["metadata"]["name"],
+            "k8s/: the mounted Secret is not coupon-worker-secrets")
+
+    secret_keys = set(secret.get("stringData", {})) | set(secret.get("data", {}))
+    profiles = config.get("wechat", {}).get("merchants", []) + config.get("zvcms", {}).get("accounts", [])
+    for profile in profiles:
+        for field, path in profile.items():
+            if field.endswith("_file"):
+                require(path.startswith(secret_dir + "/") and path[len(secret_dir) + 1:] in secret_keys,
+                        f"k8s/: {field} {path} is not a key of the mounted Secret")
+    for env in container.get("env", []):
+        ref = env.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            require(ref["name"] == secret["metadata"]["name"] and ref["key"] in secret_keys,
+                    f"k8s/: env {env['name']} refers to a missing Secret key {ref['key']}")
+
+
+def check_compose_promises() -> None:
+    services = load_yaml_documents(COMPOSE)[0]["services"]
+    require(services["kafka"]["image"] == "apache/kafka:3.8.0", "compose: kafka must be apache/kafka:3.8.0")
+    require("controller" in str(services["kafka"]["environment"].get("KAFKA_PROCESS_ROLES")),
+            "compose: kafka is not in KRaft mode")
+    require(str(services["postgres"]["image"]).startswith("postgres:16"), "compose: PostgreSQL must be 16")
+    script = "\n".join(services["kafka-topics"]["command"])
+    for topic in ("coupon.commands.issue", "coupon.commands.query", "coupon.results", "coupon.commands.dlq"):
+        require(f"create {topic}" in script, f"compose: kafka-topics does not create {topic}")
+    sandbox_command = services["sandbox"]["command"]
+    require(sandbox_command[0] == "sandbox" and "--keys-dir" in sandbox_command, "compose: sandbox command")
+    workers = {name: s for name, s in services.items() if s.get("command", [None])[0] == "run"}
+    require(len(workers) == 2, f"compose: expected two workers, found {sorted(workers)}")
+    for name, worker in workers.items():
+        conditions = {dep: spec.get("condition") for dep, spec in worker["depends_on"].items()}
+        require(conditions.get("kafka-topics") == "service_completed_successfully"
+                and conditions.get("postgres") == "service_healthy"
+                and conditions.get("sandbox") == "service_healthy",
+                f"compose: {name} must wait for topics, a healthy postgres and a healthy sandbox")
+        env = worker["environment"]
+        require(env["COUPON_WECHAT_BASE_URL"].startswith("http://sandbox:")
+                and env["COUPON_ZVCMS_BASE_URL"].startswith("http://sandbox:"),
+                f"compose: {name} is not pointed at the sandbox")
+        require(int(str(worker.get("stop_grace_period", "10s")).rstrip("s")) > 25,
+                f"compose: {name} stop_grace_period must exceed the worker's 25 s drain")
+        for volume in worker["volumes"]:
+            source, target = volume.split(":")[:2]
+            if target == "/etc/coupon-worker/config.json":
+                config_path = (COMPOSE.parent / source).resolve()
+                require(config_path.is_file(), f"compose: {name} mounts missing {source}")
+                check_worker_config(json.loads(config_path.read_text()), rel(config_path))
+
+
+# --- optional external tools --------------------------------------------------------------
+
+def run_tool(argv: list[str], cwd: Path) -> None:
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120)
+    require(result.returncode == 0, f"`{' '.join(argv)}` failed:\n{result.stdout}{result.stderr}")
+
+
+def optional(tool: str, check: Callable[[], None]) -> Callable[[], str | None]:
+    def run() -> str | None:
+        if shutil.which(tool) is None:
+            return f"skipped: {tool} not on PATH"
+        check()
+        return None
+    return run
+
+
+def main() -> int:
+    checks: list[tuple[str, Callable[[], Any]]] = [
+        ("every YAML file parses and has its structure", check_every_yaml_file),
+        ("every JSON file parses", check_every_json_file),
+        ("Dockerfile: builder + runtime stages", check_dockerfile),
+        ("k8s: objects agree with each other", check_kubernetes_promises),
+        ("compose: services and workers", check_compose_promises),
+        ("promtool check rules", optional("promtool", lambda: run_tool(
+            ["promtool", "check", "rules", ALERTS.name], ALERTS.parent))),
+        ("promtool test rules", optional("promtool", lambda: run_tool(
+            ["promtool", "test", "rules", ALERT_TESTS.name], ALERT_TESTS.parent))),
+        ("kubectl kustomize deploy/k8s", optional("kubectl", lambda: run_tool(
+            ["kubectl", "kustomize", str(K8S)], DEPLOY))),
+    ]
+    passed = failed = skipped = 0
+    for name, check in checks:
+        try:
+            outcome = check()
+        except Exception as error:  # a broken file must read as a failed check, not a traceback
+            failed += 1
+            detail = str(error) if isinstance(error, CheckFailed) else f"{type(error).__name__}: {error}"
+            print(f"FAIL {name}: {detail}")
+            continue
+        if isinstance(outcome, str) and outcome.startswith("skipped"):
+            skipped += 1
+            print(f"SKIP {name} ({outcome})")
+        else:
+            passed += 1
+            suffix = f" ({len(outcome)} files)" if isinstance(outcome, list) else ""
+            print(f"ok   {name}{suffix}")
+    print(f"deploy: {passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
