@@ -1,0 +1,54 @@
+/// How to build a `KafkaConsumer`: typed common settings plus any librdkafka property.
+///
+/// Offsets follow the at-least-once recipe: `enable.auto.offset.store=false` (the
+/// application stores an offset with `storeOffset` only after processing), and
+/// `enable.auto.commit=true` (librdkafka commits stored offsets in the background every
+/// `auto.commit.interval.ms`); `commit()`, revokes and `close()` also commit synchronously.
+public struct KafkaConsumerConfiguration: Sendable {
+    /// `bootstrap.servers`: comma-separated `host:port` list.
+    public var bootstrapServers: String
+    /// `group.id`: the consumer group.
+    public var groupID: String
+    /// `client.id`, shown in broker logs and group descriptions.
+    public var clientID: String = "coupon-worker"
+    /// `partition.assignment.strategy`; every member of a group must use the same kind.
+    public var assignmentStrategy: KafkaAssignmentStrategy = .eager
+    /// `auto.offset.reset`: where to start without a committed offset (`earliest`, `latest`).
+    public var autoOffsetReset: String = "earliest"
+    /// `session.timeout.ms`: how long the group waits for a silent member before it
+    /// rebalances. 10 s (librdkafka's default is 45 s) detects a dead worker faster and is
+    /// accepted by the mock cluster and by brokers' default
+    /// `group.min.session.timeout.ms` (6 s).
+    public var sessionTimeoutMilliseconds: Int = 10_000
+    /// `statistics.interval.ms`: greater than 0 enables statistics, the source of
+    /// `KafkaConsumer.consumerLag()`.
+    public var statisticsIntervalMilliseconds: Int = 0
+    /// Any librdkafka property (CONFIGURATION.md), applied last so it overrides the typed
+    /// settings (do not override `enable.auto.offset.store`). An unknown property or
+    /// invalid value fails `KafkaConsumer.init`.
+    public var properties: [String: String] = [:]
+
+    public init(bootstrapServers: String, groupID: String) {
+        self.bootstrapServers = bootstrapServers
+        self.groupID = groupID
+    }
+
+    /// The librdkafka properties, in the order they are applied.
+    var librdkafkaProperties: [(key: String, value: String)] {
+        var result: [(key: String, value: String)] = [
+            ("bootstrap.servers", bootstrapServers),
+            ("group.id", groupID),
+            ("client.id", clientID),
+            ("partition.assignment.strategy", assignmentStrategy.librdkafkaValue),
+            ("auto.offset.reset", autoOffsetReset),
+            ("session.timeout.ms", String(sessionTimeoutMilliseconds)),
+            ("statistics.interval.ms", String(statisticsIntervalMilliseconds)),
+            ("enable.auto.offset.store", "false"),
+            ("enable.auto.commit", "true"),
+            ("enable.partition.eof", "false"),
+            ("socket.nagle.disable", "true"),
+        ]
+        result.append(contentsOf: properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return result
+    }
+}

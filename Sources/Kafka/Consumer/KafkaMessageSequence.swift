@@ -1,0 +1,44 @@
+/// The records a `KafkaConsumer` reads, in order per partition.
+///
+/// Ends normally after `close()`, and with a `KafkaError` if the consumer hit a fatal error
+/// (after which it must be closed and recreated). Backed by an unbounded buffer fed by the
+/// consumer's poll thread: records are never dropped, and an application that falls behind
+/// must `pause` partitions to bound memory. Iterate it from one task at a time.
+public struct KafkaMessageSequence: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerMessage
+    public typealias Failure = KafkaError
+
+    let stream: AsyncThrowingStream<KafkaConsumerMessage, any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        public typealias Element = KafkaConsumerMessage
+        public typealias Failure = KafkaError
+
+        var base: AsyncThrowingStream<KafkaConsumerMessage, any Error>.AsyncIterator
+
+        public mutating func next() async throws(KafkaError) -> KafkaConsumerMessage? {
+            do {
+                return try await base.next()
+            } catch {
+                throw Self.kafkaError(error)
+            }
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(KafkaError) -> KafkaConsumerMessage? {
+            do {
+                return try await base.next(isolation: actor)
+            } catch {
+                throw Self.kafkaError(error)
+            }
+        }
+
+        /// The stream is only ever finished with a `KafkaError`.
+        private static func kafkaError(_ error: any Error) -> KafkaError {
+            (error as? KafkaError) ?? .client(operation: "consume", code: .fatal, message: "\(error)")
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator())
+    }
+}

@@ -1,0 +1,204 @@
+import Kafka
+import Logging
+import TestSupport
+import Testing
+
+@Suite("Kafka consumer groups against a 3-broker mock cluster", .timeLimit(.minutes(2)))
+struct ConsumerTests {
+    @Test("two consumers in one group split the partitions, and the first sees its partitions revoked and reassigned")
+    func twoConsumersSplitPartitions() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "split", partitions: 4)
+        let all = Set((0..<4).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) })
+        let configuration = kafka.consumerConfiguration()
+        let producer = try kafka.makeProducer()
+        let firstListener = RebalanceRecorder()
+        let first = try KafkaConsumer(configuration: configuration, rebalanceListener: firstListener, logger: kafka.logger)
+        try first.subscribe(topics: [topic])
+        #expect(await firstListener.nextEvent() == .assigned(all))
+        for partition in all {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: partition.partition, key: nil, value: "before".bytes))
+        }
+        let generationBefore = try #require(try await first.read(4).map(\.assignmentGeneration).max())
+
+        let secondListener = RebalanceRecorder()
+        let second = try KafkaConsumer(configuration: configuration, rebalanceListener: secondListener, logger: kafka.logger)
+        try second.subscribe(topics: [topic])
+
+        #expect(await firstListener.nextEvent() == .revoked(all))
+        guard case .assigned(let firstShare) = await firstListener.nextEvent(),
+            case .assigned(let secondShare) = await secondListener.nextEvent()
+        else {
+            Issue.record("both consumers should get an assignment")
+            return
+        }
+        #expect(firstShare.count == 2)
+        #expect(secondShare.count == 2)
+        #expect(firstShare.isDisjoint(with: secondShare))
+        #expect(firstShare.union(secondShare) == all)
+
+        // Records handed out under the new assignment carry a newer generation.
+        for partition in firstShare {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: partition.partition, key: nil, value: "after".bytes))
+        }
+        let afterRebalance = try #require(try await first.readOne())
+        #expect(firstShare.contains(afterRebalance.topicPartition))
+        #expect(afterRebalance.assignmentGeneration > generationBefore)
+
+        await second.close()
+        await first.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("stored offsets are committed and a new consumer in the group resumes right after them")
+    func committedOffsetsAreResumed() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "resume", partitions: 1)
+        let producer = try kafka.makeProducer()
+        for index in 0..<5 {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k\(index)".bytes, value: "m\(index)".bytes))
+        }
+        let configuration = kafka.consumerConfiguration()
+
+        let first = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: kafka.logger)
+        try first.subscribe(topics: [topic])
+        let processed = try await first.read(3)
+        #expect(processed.map(\.valueString) == ["m0", "m1", "m2"])
+        let last = try #require(processed.last)
+        try first.storeOffset(last.topicPartition, nextOffset: last.offset + 1)
+        try await first.commit()
+        await first.close()
+
+        let second = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: kafka.logger)
+        try second.subscribe(topics: [topic])
+        let resumed = try #require(try await second.readOne())
+        #expect(resumed.offset == 3)
+        #expect(resumed.valueString == "m3")
+        await second.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("offsets stored by the revoke listener are committed before the partition moves on")
+    func revokeListenerOffsetsAreCommitted() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "revoke-commit", partitions: 1)
+        let producer = try kafka.makeProducer()
+        for index in 0..<4 {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: "m\(index)".bytes))
+        }
+        let configuration = kafka.consumerConfiguration()
+        let listener = OffsetStoringListener()
+        let first = try KafkaConsumer(configuration: configuration, rebalanceListener: listener, logger: kafka.logger)
+        listener.attach(first)
+        try first.subscribe(topics: [topic])
+        let processed = try await first.read(2)
+        let last = try #require(processed.last)
+        listener.finished(last.topicPartition, nextOffset: last.offset + 1)
+
+        // Nothing is stored yet: only the revoke (here: the one close() triggers) stores it.
+        await first.close()
+        #expect(listener.storeError == nil)
+
+        let second = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: kafka.logger)
+        try second.subscribe(topics: [topic])
+        let resumed = try #require(try await second.readOne())
+        #expect(resumed.offset == 2)
+        #expect(resumed.valueString == "m2")
+        await second.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("a paused partition delivers nothing while another keeps flowing, and delivers again after resume")
+    func pauseAndResume() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "pause", partitions: 2)
+        let paused = KafkaTopicPartition(topic: topic, partition: 0)
+        let flowing = KafkaTopicPartition(topic: topic, partition: 1)
+        let producer = try kafka.makeProducer()
+        let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: kafka.logger)
+        try consumer.subscribe(topics: [topic])
+        // One record per partition proves both are assigned and fetching.
+        for partition in [paused, flowing] {
+            _ = try await producer.send(
+                KafkaOutgoingMessage(topic: topic, partition: partition.partition, key: nil, value: "warm".bytes)
+            )
+        }
+        #expect(Set(try await consumer.read(2).map(\.topicPartition)) == [paused, flowing])
+
+        try consumer.pause([paused])
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: paused.partition, key: nil, value: "held".bytes))
+        // Each marker is written after "held" is on the broker; had the partition not been
+        // paused, "held" would be fetched alongside them.
+        for index in 0..<3 {
+            _ = try await producer.send(
+                KafkaOutgoingMessage(topic: topic, partition: flowing.partition, key: nil, value: "marker-\(index)".bytes)
+            )
+            let next = try #require(try await consumer.readOne())
+            #expect(next.topicPartition == flowing)
+            #expect(next.valueString == "marker-\(index)")
+        }
+
+        try consumer.resume([paused])
+        let released = try #require(try await consumer.readOne())
+        #expect(released.topicPartition == paused)
+        #expect(released.valueString == "held")
+        #expect(try consumer.positions(of: [paused, flowing]) == [paused: released.offset + 1, flowing: 4])
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("a cooperative-sticky group assigns, consumes and revokes on close")
+    func cooperativeStickyConsumes() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "cooperative", partitions: 2)
+        let all = Set((0..<2).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) })
+        let producer = try kafka.makeProducer()
+        for index in 0..<4 {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k\(index)".bytes, value: "v\(index)".bytes))
+        }
+        let listener = RebalanceRecorder()
+        let consumer = try KafkaConsumer(
+            configuration: kafka.consumerConfiguration(assignmentStrategy: .cooperativeSticky),
+            rebalanceListener: listener,
+            logger: kafka.logger
+        )
+        try consumer.subscribe(topics: [topic])
+
+        #expect(await listener.nextEvent() == .assigned(all))
+        let values = try await consumer.read(4).map(\.valueString)
+        #expect(Set(values) == ["v0", "v1", "v2", "v3"])
+        #expect(Set(try consumer.assignment()) == all)
+
+        await consumer.close()
+        #expect(await listener.nextEvent() == .revoked(all))
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("with statistics enabled, consumer lag per partition is reported")
+    func consumerLagFromStatistics() async throws {
+        let kafka = try MockKafka(brokers: 1)
+        let topic = try kafka.createTopic(prefix: "lag", partitions: 1)
+        let producer = try kafka.makeProducer()
+        for index in 0..<4 {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: "v\(index)".bytes))
+        }
+        var configuration = kafka.consumerConfiguration()
+        configuration.statisticsIntervalMilliseconds = 100
+        let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: kafka.logger)
+        try consumer.subscribe(topics: [topic])
+        let first = try #require(try await consumer.readOne())
+        try consumer.storeOffset(first.topicPartition, nextOffset: first.offset + 1)
+        try await consumer.commit()
+
+        // Statistics arrive every 100 ms on their own schedule and there is no event to wait
+        // for; poll the reported value a bounded number of times.
+        var lag: Int64?
+        for _ in 0..<100 where lag != 3 {
+            lag = consumer.consumerLag()[first.topicPartition]
+            if lag != 3 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(lag == 3)
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+}

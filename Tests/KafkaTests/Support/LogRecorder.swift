@@ -1,0 +1,70 @@
+import Logging
+import Synchronization
+
+/// Captures log records so a test can wait for something librdkafka reported.
+final class LogRecorder: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var facility: String
+    }
+
+    private struct Waiter {
+        var predicate: @Sendable (Record) -> Bool
+        var continuation: CheckedContinuation<Record, Never>
+    }
+
+    private struct State {
+        var records: [Record] = []
+        var waiters: [Waiter] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// A logger whose records go to this recorder.
+    func logger(label: String) -> Logger {
+        var logger = Logger(label: label) { _ in Handler(recorder: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    /// Waits for the first record (past or future) matching `predicate`.
+    func first(where predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
+        await withCheckedContinuation { continuation in
+            let found = state.withLock { state -> Record? in
+                if let record = state.records.first(where: predicate) { return record }
+                state.waiters.append(Waiter(predicate: predicate, continuation: continuation))
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+
+    fileprivate func append(_ record: Record) {
+        let ready = state.withLock { state -> [CheckedContinuation<Record, Never>] in
+            state.records.append(record)
+            let matching = state.waiters.filter { $0.predicate(record) }
+            state.waiters.removeAll { $0.predicate(record) }
+            return matching.map(\.continuation)
+        }
+        for continuation in ready {
+            continuation.resume(returning: record)
+        }
+    }
+
+    private struct Handler: LogHandler {
+        let recorder: LogRecorder
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let facility = event.metadata?["kafka.facility"].map { "\($0)" } ?? ""
+            recorder.append(Record(level: event.level, message: "\(event.message)", facility: facility))
+        }
+    }
+}
