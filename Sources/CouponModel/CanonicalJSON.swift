@@ -8,7 +8,12 @@
 /// - numbers: integers as plain decimal digits; a double with no fraction and magnitude
 ///   below 2^53 is written as that integer (`1.0` → `1`); any other double in Swift's
 ///   shortest round-trip form (`0.1`, `1e+21`);
-/// - `true`, `false`, `null` as themselves.
+/// - `true`, `false`, `null` as themselves (a non-finite double, which JSON cannot hold,
+///   as `null`).
+///
+/// No Unicode normalisation is applied: `"é"` (U+00E9) and `"e\u{301}"` are different
+/// strings here and give different fingerprints, although Swift's `String ==` calls them
+/// equal. Producers must send the same bytes for the same command.
 public enum CanonicalJSON {
     /// The canonical UTF-8 bytes of `value`.
     public static func bytes(of value: JSONValue) -> [UInt8] {
@@ -29,7 +34,12 @@ public enum CanonicalJSON {
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .integer(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if d.rounded() == d, abs(d) < 9_007_199_254_740_992 {
+            if !d.isFinite {
+                // JSON has no NaN or infinity; parsed input never holds one, but a value
+                // built in code might. Written as `null`, as JavaScript's JSON.stringify does,
+                // so the output is always JSON.
+                out.append(contentsOf: "null".utf8)
+            } else if d.rounded() == d, abs(d) < 9_007_199_254_740_992 {
                 out.append(contentsOf: String(Int64(d)).utf8)
             } else {
                 out.append(contentsOf: d.description.utf8)

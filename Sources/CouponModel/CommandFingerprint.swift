@@ -17,8 +17,18 @@ public struct CommandFingerprint: Sendable, Hashable, Codable, CustomStringConve
             "merchant": .string(merchant),
             "params": .object(command.params),
         ])
-        let digest = SHA256.hash(data: CanonicalJSON.bytes(of: document))
-        self.hex = digest.map { byte in
+        self.hex = Self.sha256Hex(CanonicalJSON.bytes(of: document))
+    }
+
+    /// The SHA-256 of a raw message, for a message that never became a `CouponCommand`:
+    /// it tells a redelivery of the same bad bytes from different bad bytes under one
+    /// out_request_no (see `ResultEvent.rejected`).
+    public init(messageBytes: [UInt8]) {
+        self.hex = Self.sha256Hex(messageBytes)
+    }
+
+    private static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { byte in
             let s = String(byte, radix: 16)
             return s.count == 1 ? "0" + s : s
         }.joined()

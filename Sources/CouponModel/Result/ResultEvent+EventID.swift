@@ -1,0 +1,41 @@
+import Crypto
+
+extension ResultEvent {
+    /// The `event_id` of a result: a UUID (RFC 9562 version 8, "custom") made of the first
+    /// 128 bits of SHA-256 over the canonical JSON of these four inputs.
+    ///
+    /// Deterministic, so a replayed result carries the id of the original and consumers can
+    /// drop duplicates by id; any difference in out_request_no, key, status or fingerprint
+    /// gives another id. Use `key`/`fingerprint` nil only where none exists (a command
+    /// rejected before its key could be built; see `rejected(_:message:topicKind:source:at:)`).
+    public static func eventID(
+        outRequestNo: String, key: IdempotencyKey?, status: ResultStatus, fingerprint: CommandFingerprint?
+    ) -> String {
+        // Structured input, not string concatenation: no two different inputs share bytes.
+        let keyValue: JSONValue =
+            key.map {
+                .object([
+                    "provider": .string($0.provider.rawValue), "merchant": .string($0.merchant),
+                    "out_request_no": .string($0.outRequestNo),
+                ])
+            } ?? .null
+        let input: JSONValue = .object([
+            "v": 1,
+            "out_request_no": .string(outRequestNo),
+            "key": keyValue,
+            "status": .string(status.rawValue),
+            "fingerprint": fingerprint.map { .string($0.hex) } ?? .null,
+        ])
+        var bytes = Array(SHA256.hash(data: CanonicalJSON.bytes(of: input)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // variant 0b10
+        let hex = bytes.map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(hex.utf8.dropFirst(range.lowerBound).prefix(range.count))!
+        }
+        return groups.joined(separator: "-")
+    }
+}
