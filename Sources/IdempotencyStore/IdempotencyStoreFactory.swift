@@ -1,0 +1,29 @@
+import Logging
+
+/// Opens the store a configuration names, ready to use (migrated).
+public enum IdempotencyStoreFactory {
+    /// Opens and migrates the store at `location`:
+    /// - `sqlite:PATH` (e.g. `sqlite:/var/lib/coupon-worker/idempotency.sqlite`): ``SQLiteIdempotencyStore``;
+    /// - `postgres://…` or `postgresql://…`: ``PostgresIdempotencyStore``.
+    ///
+    /// Throws ``StoreError/invalidInput(_:)`` for any other form, and closes what it opened
+    /// when the migration fails.
+    public static func open(_ location: String, logger: Logger) async throws(StoreError) -> any IdempotencyStore {
+        let store: any IdempotencyStore
+        if location.hasPrefix("sqlite:") {
+            store = try await SQLiteIdempotencyStore(path: String(location.dropFirst("sqlite:".count)), logger: logger)
+        } else if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            store = try await PostgresIdempotencyStore(url: location, logger: logger)
+        } else {
+            throw .invalidInput(
+                "idempotency store location must be sqlite:PATH or postgres://…, got \(PostgresLocation.redacted(location))")
+        }
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+}

@@ -1,0 +1,175 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL driver: a `PostgresClient` connection pool whose `run()` this driver owns.
+///
+/// Every statement is sent with its values bound as parameters (`PostgresQuery(unsafeSQL:)`
+/// is given only the constant SQL text of ``IdempotencyTable``). In PostgreSQL's default
+/// READ COMMITTED isolation, `INSERT … ON CONFLICT DO UPDATE … WHERE` locks the conflicting
+/// row and re-checks the `WHERE` on its newest version, so of many concurrent claimers on
+/// different connections exactly one inserts, and exactly one takes over an expired lease.
+final class PostgresRecordDatabase: RecordDatabase {
+    let binaryColumnType = "BYTEA"
+    /// Held (per transaction) by migrators, so instances that start together do not race.
+    static let migrationLockID: Int64 = 0x636F_7570_6F6E_6964  // "couponid"
+
+    let location: PostgresLocation
+    private let client: PostgresClient
+    private let logger: Logger
+    /// The pool's `run()`: cancelled and awaited by `close()`, so no work outlives the store.
+    private let runTask: Task<Void, Never>
+
+    /// Checks that the server answers and accepts the credentials, then starts the pool.
+    ///
+    /// The check uses one plain connection because the pool only reports a server it cannot
+    /// reach after its circuit breaker trips (a minute): an unreachable or misconfigured
+    /// database must fail at start, fast and typed.
+    init(location: PostgresLocation, maximumConnections: Int, logger: Logger) async throws(StoreError) {
+        try await Self.probe(location, logger: logger)
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: Self.clientTLS(location.tlsMode)
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(10)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.location = location
+        self.client = client
+        self.logger = logger
+        self.runTask = Task { await client.run() }
+    }
+
+    deinit {
+        runTask.cancel()  // a store dropped without close() still stops its pool
+    }
+
+    private static func probe(_ location: PostgresLocation, logger: Logger) async throws(StoreError) {
+        do {
+            var configuration = PostgresConnection.Configuration(
+                host: location.host, port: location.port, username: location.username, password: location.password,
+                database: location.database, tls: try connectionTLS(location.tlsMode)
+            )
+            configuration.options.connectTimeout = .seconds(10)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
+    }
+
+    private static func clientTLS(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    private static func connectionTLS(_ mode: PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+
+    func recordRows(_ statement: SQLStatement) async throws(StoreError) -> [StoredRow] {
+        let rows = try await rows(statement)
+        do {
+            return try rows.map(Self.storedRow)
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
+    }
+
+    func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
+        let rows = try await rows(statement)
+        do {
+            return try rows.map { try $0.makeRandomAccess()[0].decode(Int64.self) }
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
+    }
+
+    func withMigrationTransaction(
+        _ body: (any MigrationTransaction) async throws(StoreError) -> Void
+    ) async throws(StoreError) {
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(Self.migrationLockID))", logger: logger)
+                try await body(PostgresMigrationTransaction(connection: connection, location: location, logger: logger))
+            }
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
+    }
+
+    func close() async {
+        runTask.cancel()
+        await runTask.value
+    }
+
+    private func rows(_ statement: SQLStatement) async throws(StoreError) -> [PostgresRow] {
+        do {
+            var rows: [PostgresRow] = []
+            for try await row in try await client.query(Self.query(statement), logger: logger) {
+                rows.append(row)
+            }
+            return rows
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
+    }
+
+    /// The statement with its values as bound parameters.
+    fileprivate static func query(_ statement: SQLStatement) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: statement.binds.count)
+        for value in statement.binds {
+            switch value {
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .bytes(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        return PostgresQuery(unsafeSQL: statement.sql, binds: bindings)
+    }
+
+    private static func storedRow(_ row: PostgresRow) throws -> StoredRow {
+        let columns = row.makeRandomAccess()
+        return StoredRow(
+            provider: try columns["provider"].decode(String.self),
+            merchant: try columns["merchant"].decode(String.self),
+            outRequestNo: try columns["out_request_no"].decode(String.self),
+            fingerprint: try columns["fingerprint"].decode(String.self),
+            state: try columns["state"].decode(String.self),
+            leaseOwner: try columns["lease_owner"].decode(String?.self),
+            leaseUntilMs: try columns["lease_until_ms"].decode(Int64?.self),
+            attempts: try columns["attempts"].decode(Int64.self),
+            takeovers: try columns["takeovers"].decode(Int64.self),
+            resultStatus: try columns["result_status"].decode(String?.self),
+            resultEvent: try columns["result_event"].decode(ByteBuffer?.self).map { Array($0.readableBytesView) },
+            createdAtMs: try columns["created_at_ms"].decode(Int64.self),
+            updatedAtMs: try columns["updated_at_ms"].decode(Int64.self)
+        )
+    }
+}
+
+/// Statements of a migration, on the transaction's connection.
+private struct PostgresMigrationTransaction: MigrationTransaction {
+    let connection: PostgresConnection
+    let location: PostgresLocation
+    let logger: Logger
+
+    func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
+        do {
+            var values: [Int64] = []
+            for try await row in try await connection.query(PostgresRecordDatabase.query(statement), logger: logger) {
+                values.append(try row.makeRandomAccess()[0].decode(Int64.self))
+            }
+            return values
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// A statement's SQL text and the values bound to its `$1…$n` placeholders, in order.
+///
+/// Values are always bound, never spliced into the SQL text: the text is a constant.
+struct SQLStatement: Sendable {
+    var sql: String
+    var binds: [SQLValue]
+}
+
+/// A value bound to a placeholder, in the types both backends share.
+enum SQLValue: Sendable, Hashable {
+    case text(String)
+    case integer(Int64)
+    case bytes([UInt8])
+}
