@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import CouponModel
+import Foundation
+import Logging
+import NIOCore
+
+/// The zvcms open API for one account: signs each request afresh, paces calls per
+/// endpoint, sends one attempt, and decodes the answer tolerantly.
+///
+/// One attempt per call: retries belong to the caller, which must never re-send an issue
+/// whose outcome is unknown (see `ZvcmsError.providerFailure(for:)`).
+public struct ZvcmsClient: Sendable {
+    public let account: ZvcmsAccount
+    /// How long one call may take, from sending to the last byte of the answer.
+    public let timeout: Duration
+    private let httpClient: HTTPClient
+    private let signer: TokenSigner
+    private let buckets: [ZvcmsCall: TokenBucket<ContinuousClock>]
+    private let logger: Logger
+
+    /// Largest answer accepted; zvcms pages are at most 50 coupons.
+    private static let maxResponseBytes = 4 << 20
+
+    /// A client for `account` over the shared `httpClient` (the caller owns and shuts it down).
+    public init(account: ZvcmsAccount, httpClient: HTTPClient, timeout: Duration = .seconds(10), logger: Logger = Logger(label: "zvcms")) {
+        self.account = account
+        self.timeout = timeout
+        self.httpClient = httpClient
+        self.signer = TokenSigner(openKey: account.openKey)
+        switch account.rateLimit {
+        case .perEndpoint(let rate, let burst):
+            self.buckets = Dictionary(
+                uniqueKeysWithValues: ZvcmsCall.allCases.map { ($0, TokenBucket(ratePerSecond: rate, burst: burst)) })
+        case .unlimited:
+            self.buckets = [:]
+        }
+        var logger = logger
+        logger[metadataKey: "zvcms.open_id"] = .string(account.openID)
+        self.logger = logger
+    }
+
+    /// A member's coupons usable for an order (API 2.0 `user.user-use-coupon`).
+    public func usableCoupons(_ query: UsableCouponsQuery) async throws(ZvcmsError) -> [UsableCoupon] {
+        let data = try await send(.userUseCoupon, params: query.params)
+        guard case .array(let elements) = data else {
+            if data == .null { return [] }
+            throw .undecodableResponse(reason: "usable coupons data is not a list")
+        }
+        var coupons: [UsableCoupon] = []
+        for element in elements { coupons.append(try UsableCoupon(json: element)) }
+        return coupons
+    }
+
+    /// A customer's coupons (API 3.0 `crm/coupon/getCustomerCoupons`).
+    public func customerCoupons(_ query: CustomerCouponsQuery) async throws(ZvcmsError) -> [CustomerCoupon] {
+        try CustomerCoupon.list(from: try await send(.customerCoupons, params: query.params))
+    }
+
+    /// One coupon by its code (API 3.0 `coupon/status`).
+    public func couponStatus(code: String) async throws(ZvcmsError) -> CustomerCoupon {
+        try CustomerCoupon(json: try await send(.couponStatus, params: ["id": .string(code)]))
+    }
+
+    /// Issues coupons (API 3.0 `coupon/issueCouponsToCustomer`). Not idempotent at zvcms:
+    /// on `.noAnswer`, `.httpStatus(5xx)` or `.undecodableResponse` coupons may have been issued.
+    public func issueCoupons(_ request: CouponIssueRequest) async throws(ZvcmsError) -> IssuedCoupons {
+        try IssuedCoupons(json: try await send(.issueCoupons, params: request.params(fields: account.endpoints.issueFields)))
+    }
+
+    /// Sends one signed request and returns the answer's `data` when zvcms says success.
+    func send(_ call: ZvcmsCall, params: [String: JSONValue]) async throws(ZvcmsError) -> JSONValue {
+        if let bucket = buckets[call] {
+            do { try await bucket.acquire() } catch { throw .rateLimitWaitCancelled(endpoint: call.rawValue) }
+        }
+        let (url, envelope) = envelope(for: call, params: params)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.body = .bytes(ByteBuffer(bytes: envelope.encoded()))
+
+        var logger = self.logger
+        logger[metadataKey: "zvcms.call"] = .string(call.rawValue)
+        logger[metadataKey: "zvcms.nonce"] = .stringConvertible(envelope.nonce)
+
+        let status: Int
+        let body: ByteBuffer
+        do {
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.nanoseconds), logger: logger)
+            status = Int(response.status.code)
+            body = try await response.body.collect(upTo: Self.maxResponseBytes)
+        } catch {
+            let failure = ZvcmsError(transport: error)
+            logger.debug("zvcms call failed", metadata: ["error": .string(failure.description)])
+            throw failure
+        }
+        let bytes = Array(body.readableBytesView)
+        guard status == 200 else {
+            throw .httpStatus(status, message: String(decoding: bytes.prefix(200), as: UTF8.self))
+        }
+        let answer = try ZvcmsResponse.decode(bytes)
+        logger.debug(
+            "zvcms answered",
+            metadata: ["zvcms.code": .string(answer.code), "zvcms.trace_id": .string(answer.traceID ?? "")])
+        guard answer.isSuccess else {
+            if answer.code == ZvcmsError.signatureCheckFailedCode {
+                throw .signatureRejected(code: answer.code, message: answer.message, traceID: answer.traceID)
+            }
+            throw .rejected(code: answer.code, message: answer.message, traceID: answer.traceID)
+        }
+        return answer.data
+    }
+
+    /// URL and signed body of `call`, with a fresh timestamp and nonce.
+    func envelope(for call: ZvcmsCall, params: [String: JSONValue]) -> (String, ZvcmsRequestEnvelope) {
+        let endpoints = account.endpoints
+        let timestamp = Int64(Date().timeIntervalSince1970)
+        let nonce = Int64.random(in: 1...999_999_999)
+        let token = signer.token(openID: account.openID, grantCode: account.grantCode, nonce: nonce, timestamp: timestamp)
+        let url: String
+        let generation: ZvcmsRequestEnvelope.Generation
+        switch call {
+        case .userUseCoupon:
+            url = account.baseURL + endpoints.v2Path
+            generation = .v2(action: endpoints.userUseCouponAction)
+        case .customerCoupons:
+            url = account.baseURL + endpoints.v3Prefix + endpoints.customerCouponsPath
+            generation = .v3
+        case .couponStatus:
+            url = account.baseURL + endpoints.v3Prefix + endpoints.couponStatusPath
+            generation = .v3
+        case .issueCoupons:
+            url = account.baseURL + endpoints.v3Prefix + endpoints.issuePath
+            generation = .v3
+        }
+        let envelope = ZvcmsRequestEnvelope(
+            generation: generation, openID: account.openID, grantCode: account.grantCode,
+            nonce: nonce, timestamp: timestamp, token: token, params: params)
+        return (url, envelope)
+    }
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
