@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One HTTP exchange with a WeChat Pay host over a shared `HTTPClient`, with transport
+/// failures sorted by whether the request can have reached the server.
+struct WeChatPayTransport: Sendable {
+    /// A complete answer: status, headers and the body bytes exactly as received.
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+
+        func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    let httpClient: HTTPClient
+    let timeout: TimeAmount
+    /// Larger answers are refused; busifavor answers are a few kilobytes.
+    let maxBodyBytes = 4 * 1024 * 1024
+
+    /// Sends `pathAndQuery` to `baseURL` with `headers` and `body`, and reads the whole answer.
+    func send(
+        method: HTTPMethod, baseURL: String, pathAndQuery: String, headers: HTTPHeaders, body: [UInt8]?
+    ) async throws(WeChatPayError) -> Response {
+        var request = HTTPClientRequest(url: baseURL + pathAndQuery)
+        request.method = method
+        request.headers = headers
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let host = Self.host(of: baseURL)
+        do {
+            let response = try await httpClient.execute(request, timeout: timeout)
+            let buffer = try await response.body.collect(upTo: maxBodyBytes)
+            return Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
+        } catch {
+            throw Self.classify(error, host: host)
+        }
+    }
+
+    /// Sorts AsyncHTTPClient and NIO errors: connect failures never sent anything; timeouts
+    /// and closed connections may have delivered the request.
+    static func classify(_ error: any Error, host: String) -> WeChatPayError {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .getConnectionFromPoolTimeout, .invalidURL, .emptyHost, .emptyScheme,
+                .alreadyShutdown, .tlsHandshakeTimeout:
+                return .notSent(host: host, reason: "\(error)")
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                return .timedOut(host: host)
+            default:
+                return .connectionLost(host: host, reason: "\(error)")
+            }
+        }
+        if error is NIOConnectionError {
+            return .notSent(host: host, reason: "connection failed")
+        }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+            return .notSent(host: host, reason: "connection refused")
+        }
+        if error is CancellationError {
+            return .connectionLost(host: host, reason: "cancelled")
+        }
+        return .connectionLost(host: host, reason: "\(error)")
+    }
+
+    /// `host[:port]` of a base URL, for error messages.
+    static func host(of baseURL: String) -> String {
+        let afterScheme = baseURL.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
+        return afterScheme.map(String.init) ?? baseURL
+    }
+}

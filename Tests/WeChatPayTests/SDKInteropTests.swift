@@ -1,0 +1,59 @@
+import CouponSandbox
+import Foundation
+import Testing
+import TestSupport
+
+/// The sandbox against a client nobody here wrote: the `wechatpayv3` Python SDK, driven by
+/// scripts/interop/wechatpay_sdk_check.py (which exits 2 with a clear message when the SDK
+/// is not installed: `pip install wechatpayv3`).
+@Suite("wechatpayv3 Python SDK interop")
+struct SDKInteropTests {
+    static let script = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/interop/wechatpay_sdk_check.py")
+
+    @Test(
+        "the SDK's signed requests are accepted and it accepts the sandbox's signed answers",
+        arguments: [WeChatFixture.Trust.publicKey, .platformCertificates])
+    func sdkRoundTrip(trust: WeChatFixture.Trust) async throws {
+        try await WeChatFixture.with(trust: trust) { fixture in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-sdk-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let files = try fixture.writeKeyFiles(to: directory)
+            fixture.sandbox.faults.inject(.wrongSignature, pathContains: "forged=1")
+            var arguments = [
+                "python3", Self.script.path, "--base-url", fixture.baseURL, "--mchid", WeChatFixture.mchid, "--serial",
+                fixture.credentials.certificateSerial, "--private-key", files.privateKey, "--apiv3-key-file", files.apiV3Key,
+                "--appid", WeChatFixture.appid, "--stock-id", WeChatFixture.stockID,
+            ]
+            if let publicKey = files.publicKey, let id = files.publicKeyID {
+                arguments += ["--public-key", publicKey, "--public-key-id", id]
+            }
+            let result = try await Self.run(arguments)
+            #expect(result.status == 0, "wechatpay_sdk_check.py: \(result.output)")
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "SDK-INTEROP-1") == 1)
+            #expect(fixture.sandbox.requests.contains { $0.status == 401 })
+        }
+    }
+
+    /// Runs a process to completion off the cooperative pool (waitUntilExit blocks a thread).
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        return try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { finished in
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                continuation.resume(returning: (finished.terminationStatus, String(decoding: data, as: UTF8.self)))
+            }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}
