@@ -1,0 +1,241 @@
+import CouponModel
+import Foundation
+import IdempotencyStore
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// coupon-worker's pipeline, one instance of many in a consumer group:
+///
+///     consume → decode + validate → claim → rate-limit → call → classify/retry
+///             → store outcome → publish result (+ dead letter) → store offset
+///
+/// - Commands with the same Kafka key (out_request_no) run in arrival order; others run
+///   concurrently up to `maxInFlight`, not one per partition (`KeyedScheduler`, `InFlightLimit`).
+/// - A partition's stored offset is the end of its contiguous completed prefix, moved only
+///   after the command's result was acknowledged by Kafka (`PartitionFlows`, `OffsetTracker`).
+///   Crash anywhere → the command is delivered again; the idempotency store makes its effect once.
+/// - Backpressure: a partition with `partitionBufferLimit` commands in flight is paused, and
+///   resumed at half; a full pipeline (store or results topic down) pauses everything.
+/// - Rebalance: a revoked partition admits nothing more; its running commands get
+///   `revokeGrace` to finish, then are cancelled (their claims protect them); the Kafka layer
+///   commits the stored offsets before the revoke completes.
+/// - Shutdown (`ServiceLifecycle` graceful shutdown, i.e. SIGTERM/SIGINT): the same as a
+///   revoke of everything, then the consumer closes and the producer flushes.
+public final class CouponWorker: Service, Sendable {
+    /// Topics and limits of the pipeline.
+    public struct Configuration: Sendable {
+        public var issueTopic = "coupon.commands.issue"
+        public var queryTopic = "coupon.commands.query"
+        public var resultsTopic = "coupon.results"
+        public var deadLetterTopic = "coupon.commands.dlq"
+        /// Commands running at once across all partitions.
+        public var maxInFlight = 256
+        /// Commands in flight per partition before it is paused.
+        public var partitionBufferLimit = 512
+        /// How long running commands of a revoked partition may take to finish.
+        public var revokeGrace: Duration = .seconds(10)
+        /// How often consumer lag is read from librdkafka's statistics into metrics.
+        public var lagInterval: Duration = .seconds(5)
+
+        public init() {}
+    }
+
+    private let configuration: Configuration
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let processor: CommandProcessor
+    private let publisher: ResultPublisher
+    private let flows: PartitionFlows
+    private let scheduler = KeyedScheduler()
+    private let limit: InFlightLimit
+    private let metrics: WorkerMetrics
+    private let logger: Logger
+    /// Whether the store answered last time; readiness reads it.
+    public let storeHealth: StoreHealth
+
+    /// Builds the worker and its consumer. The consumer's rebalance listener is this
+    /// worker's partition bookkeeping, so revokes wait for the pipeline.
+    public init(
+        configuration: Configuration, consumerConfiguration: KafkaConsumerConfiguration, producer: KafkaProducer,
+        store: any IdempotencyStore, providers: ProviderDirectory, settings: CommandProcessor.Settings,
+        metrics: WorkerMetrics = WorkerMetrics(), logger: Logger
+    ) throws(KafkaError) {
+        self.configuration = configuration
+        self.producer = producer
+        self.metrics = metrics
+        self.logger = logger
+        self.limit = InFlightLimit(capacity: configuration.maxInFlight)
+        let flows = PartitionFlows(partitionBufferLimit: configuration.partitionBufferLimit)
+        self.flows = flows
+        let storeHealth = StoreHealth()
+        self.storeHealth = storeHealth
+        let listener = RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger)
+        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
+        self.processor = CommandProcessor(
+            store: store, providers: providers, settings: settings, storeHealth: storeHealth, metrics: metrics,
+            logger: logger)
+        self.publisher = ResultPublisher(
+            producer: producer,
+            topics: .init(results: configuration.resultsTopic, deadLetters: configuration.deadLetterTopic), logger: logger)
+    }
+
+    /// A snapshot for `/readyz` and operators.
+    public struct Status: Sendable {
+        public var assignedPartitions: Int
+        public var pausedPartitions: Int
+        public var inFlight: Int
+        public var storeError: String?
+        public var isReady: Bool { assignedPartitions > 0 && storeError == nil }
+    }
+
+    public var status: Status {
+        let assigned = (try? consumer.assignment().count) ?? 0
+        return Status(
+            assignedPartitions: assigned, pausedPartitions: flows.pausedPartitions.count, inFlight: limit.inUse,
+            storeError: storeHealth.lastError)
+    }
+
+    /// Runs until cancelled or gracefully shut down; then drains, commits and closes.
+    public func run() async throws {
+        try consumer.subscribe(topics: [configuration.issueTopic, configuration.queryTopic])
+        try? await producer.warmUp(topics: [configuration.resultsTopic, configuration.deadLetterTopic])
+        logger.info("worker started", metadata: [
+            "topics": "\(configuration.issueTopic),\(configuration.queryTopic)", "max_in_flight": "\(configuration.maxInFlight)",
+        ])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.reportLag() }
+            await cancelWhenGracefulShutdown {
+                await self.consume()
+            }
+            group.cancelAll()
+        }
+        // Drain in a task of its own: `run` may have been cancelled, but the revoke grace
+        // and the final commit still deserve their time.
+        await Task {
+            await self.drainAll()
+            await self.consumer.close()
+        }.value
+        logger.info("worker stopped")
+    }
+
+    private func consume() async {
+        do {
+            for try await message in consumer.messages {
+                if Task.isCancelled { break }
+                await admit(message)
+            }
+        } catch {
+            logger.error("consumer stream ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func admit(_ message: KafkaConsumerMessage) async {
+        metrics.consumed(topic: message.topic)
+        let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
+        // A full pipeline pauses everything, so librdkafka stops fetching while we wait.
+        var pausedForSlot: [KafkaTopicPartition] = []
+        if limit.inUse >= limit.capacity {
+            pausedForSlot = flows.partitions
+            try? consumer.pause(pausedForSlot)
+            metrics.pausedPartitions(pausedForSlot.count)
+        }
+        await limit.acquire()
+        if !pausedForSlot.isEmpty {
+            let stillFull = Set(flows.pausedPartitions)
+            try? consumer.resume(pausedForSlot.filter { !stillFull.contains($0) })
+            metrics.pausedPartitions(stillFull.count)
+        }
+        switch flows.admit(message) {
+        case .drop:
+            limit.release()
+            return
+        case .start(let pause):
+            if pause {
+                try? consumer.pause([message.topicPartition])
+                metrics.pausedPartitions(flows.pausedPartitions.count)
+            }
+        }
+        metrics.inFlight(limit.inUse)
+        let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? "\(message.topic)/\(message.partition)/\(message.offset)"
+        let turn = scheduler.enqueue(key: key)
+        let tp = message.topicPartition
+        let generation = message.assignmentGeneration
+        let task = Task {
+            let acknowledged = await self.handle(message, kind: kind, turn: turn)
+            let completion = self.flows.finish(tp, offset: message.offset, generation: generation, acknowledged: acknowledged)
+            if let next = completion.storeOffset {
+                do { try self.consumer.storeOffset(tp, nextOffset: next) } catch {
+                    self.logger.warning("offset store failed", metadata: ["partition": "\(tp)", "error": "\(error)"])
+                }
+            }
+            if completion.resume { try? self.consumer.resume([tp]) }
+            self.limit.release()
+            self.metrics.inFlight(self.limit.inUse)
+        }
+        flows.attach(task, to: tp, offset: message.offset, generation: generation)
+    }
+
+    /// Runs one command in its key's turn; true when its result (and dead letter) were acknowledged.
+    private func handle(_ message: KafkaConsumerMessage, kind: CommandKind, turn: KeyedScheduler.Turn) async -> Bool {
+        await scheduler.wait(for: turn)
+        defer { scheduler.end(turn) }
+        let started = ContinuousClock.now
+        let incoming = IncomingCommand(
+            bytes: message.value, kind: kind,
+            source: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset))
+        do {
+            try Task.checkCancellation()
+            let outcome = try await processor.process(incoming)
+            let traceHeaders = message.headers.filter { $0.key == "traceparent" || $0.key == "tracestate" }
+            if let result = outcome.result {
+                try await publisher.publish(result, traceHeaders: traceHeaders)
+                metrics.result(result)
+                if result.replayed { metrics.replayed() }
+                metrics.commandLatency(started.duration(to: .now), status: result.status)
+            }
+            if let cause = outcome.deadLetter {
+                try await publisher.deadLetter(message, cause: cause)
+                metrics.deadLettered(cause)
+            }
+            logOutcome(outcome, message: message, latency: started.duration(to: .now))
+            return true
+        } catch {
+            logger.notice("command abandoned", metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+            ])
+            return false
+        }
+    }
+
+    private func logOutcome(_ outcome: CommandOutcome, message: KafkaConsumerMessage, latency: Duration) {
+        var metadata: Logger.Metadata = [
+            "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+            "latency_ms": "\(Int(latency.seconds * 1000))",
+        ]
+        if let result = outcome.result {
+            metadata["out_request_no"] = "\(result.outRequestNo)"
+            metadata["operation"] = "\(result.operation ?? "-")"
+            metadata["status"] = "\(result.status.rawValue)"
+            metadata["attempts"] = "\(result.attempts)"
+            metadata["replayed"] = "\(result.replayed)"
+            if let error = result.error { metadata["error_code"] = "\(error.code.rawValue)" }
+        }
+        if let cause = outcome.deadLetter { metadata["dead_letter"] = "\(cause.code.rawValue)" }
+        logger.info("command done", metadata: metadata)
+    }
+
+    private func drainAll() async {
+        let partitions = flows.partitions
+        await RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger).partitionsRevoked(partitions)
+    }
+
+    private func reportLag() async {
+        while !Task.isCancelled {
+            for (tp, lag) in consumer.consumerLag() {
+                metrics.consumerLag(topic: tp.topic, partition: tp.partition, lag: lag)
+            }
+            try? await Task.sleep(for: configuration.lagInterval)
+        }
+    }
+}

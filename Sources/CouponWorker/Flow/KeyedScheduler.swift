@@ -1,0 +1,74 @@
+import Synchronization
+
+/// Runs commands with the same key in arrival order and commands with different keys
+/// concurrently.
+///
+/// `enqueue` is called synchronously, in arrival order, by the single consuming loop; the
+/// returned `Turn` is then awaited inside the command's task. A turn starts when every
+/// earlier turn of its key has finished, whatever order the tasks were scheduled in.
+public final class KeyedScheduler: Sendable {
+    private struct Queue {
+        var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var order: [UInt64] = []
+        var head = 0
+    }
+
+    private struct State {
+        var nextTicket: UInt64 = 0
+        var queues: [String: Queue] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// A place in the line of one key.
+    public struct Turn: Sendable {
+        let key: String
+        let ticket: UInt64
+    }
+
+    /// Takes the next place in `key`'s line.
+    public func enqueue(key: String) -> Turn {
+        state.withLock { s in
+            let ticket = s.nextTicket
+            s.nextTicket += 1
+            s.queues[key, default: Queue()].order.append(ticket)
+            return Turn(key: key, ticket: ticket)
+        }
+    }
+
+    /// Suspends until every earlier turn of the same key has ended.
+    public func wait(for turn: Turn) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let runNow = state.withLock { s -> Bool in
+                guard var queue = s.queues[turn.key] else { return true }
+                if queue.order[queue.head] == turn.ticket { return true }
+                queue.waiting[turn.ticket] = continuation
+                s.queues[turn.key] = queue
+                return false
+            }
+            if runNow { continuation.resume() }
+        }
+    }
+
+    /// Ends `turn` and lets the next turn of its key start.
+    public func end(_ turn: Turn) {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard var queue = s.queues[turn.key] else { return nil }
+            queue.head += 1
+            if queue.head == queue.order.count {
+                s.queues[turn.key] = nil
+                return nil
+            }
+            let nextTicket = queue.order[queue.head]
+            let continuation = queue.waiting.removeValue(forKey: nextTicket)
+            s.queues[turn.key] = queue
+            return continuation
+        }
+        next?.resume()
+    }
+
+    /// Number of keys with a turn waiting or running.
+    public var activeKeys: Int { state.withLock { $0.queues.count } }
+}

@@ -1,0 +1,45 @@
+import CouponModel
+
+/// A command as read from Kafka, before validation.
+public struct IncomingCommand: Sendable {
+    public var bytes: [UInt8]
+    /// Which commands topic it came from.
+    public var kind: CommandKind
+    public var source: SourcePosition
+
+    public init(bytes: [UInt8], kind: CommandKind, source: SourcePosition) {
+        self.bytes = bytes
+        self.kind = kind
+        self.source = source
+    }
+}
+
+/// What processing a command produced: the result to publish and, for a command that must
+/// be looked at by a person, why it goes to the dead-letter topic.
+public struct CommandOutcome: Sendable {
+    /// Nil only when not even an out_request_no could be read (then there is no key to publish under).
+    public var result: ResultEvent?
+    public var deadLetter: DeadLetterCause?
+    /// Provider calls made for this delivery (0 for replays and rejections).
+    public var providerCalls: Int
+
+    public init(result: ResultEvent?, deadLetter: DeadLetterCause?, providerCalls: Int = 0) {
+        self.result = result
+        self.deadLetter = deadLetter
+        self.providerCalls = providerCalls
+    }
+}
+
+/// Why a record goes to the dead-letter topic.
+public struct DeadLetterCause: Sendable, Hashable {
+    public var code: ErrorCode
+    public var reason: String
+    /// The offending field, when one is to blame.
+    public var field: String?
+
+    public init(code: ErrorCode, reason: String, field: String? = nil) {
+        self.code = code
+        self.reason = reason
+        self.field = field
+    }
+}

@@ -1,0 +1,59 @@
+import CouponModel
+import Metrics
+
+/// The worker's metrics, through swift-metrics (the executable bootstraps Prometheus).
+///
+/// Names are part of the operator contract (dashboards, deploy/prometheus/alerts.yaml).
+public struct WorkerMetrics: Sendable {
+    public init() {}
+
+    func consumed(topic: String) {
+        Counter(label: "coupon_commands_consumed_total", dimensions: [("topic", topic)]).increment()
+    }
+
+    func result(_ event: ResultEvent) {
+        Counter(label: "coupon_results_total", dimensions: [
+            ("status", event.status.rawValue), ("provider", event.provider ?? "none"),
+        ]).increment()
+    }
+
+    func replayed() {
+        Counter(label: "coupon_replayed_results_total").increment()
+    }
+
+    func deadLettered(_ cause: DeadLetterCause) {
+        Counter(label: "coupon_dlq_records_total", dimensions: [("reason", cause.code.rawValue)]).increment()
+    }
+
+    func providerCall(command: CouponCommand, outcome: String, duration: Duration) {
+        Timer(label: "coupon_provider_request_duration_seconds", dimensions: [
+            ("provider", command.provider.rawValue), ("operation", command.operation.rawValue),
+        ]).recordNanoseconds(Int64(duration.seconds * 1e9))
+        Counter(label: "coupon_provider_requests_total", dimensions: [
+            ("provider", command.provider.rawValue), ("outcome", outcome),
+        ]).increment()
+    }
+
+    func retry(command: CouponCommand, code: ErrorCode) {
+        Counter(label: "coupon_provider_retries_total", dimensions: [
+            ("provider", command.provider.rawValue), ("code", code.rawValue),
+        ]).increment()
+    }
+
+    func inFlight(_ value: Int) {
+        Gauge(label: "coupon_in_flight").record(value)
+    }
+
+    func pausedPartitions(_ value: Int) {
+        Gauge(label: "coupon_paused_partitions").record(value)
+    }
+
+    func consumerLag(topic: String, partition: Int32, lag: Int64) {
+        Gauge(label: "coupon_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))]).record(lag)
+    }
+
+    func commandLatency(_ duration: Duration, status: ResultStatus) {
+        Timer(label: "coupon_command_duration_seconds", dimensions: [("status", status.rawValue)])
+            .recordNanoseconds(Int64(duration.seconds * 1e9))
+    }
+}

@@ -1,0 +1,253 @@
+import AsyncHTTPClient
+import CouponModel
+import CouponSandbox
+import CouponWorker
+import Foundation
+import IdempotencyStore
+import Kafka
+import Logging
+import Synchronization
+import WeChatPay
+import Zvcms
+
+/// A whole pipeline for one test: a mock Kafka cluster with unique topics, both provider
+/// sandboxes, an SQLite store in a temporary folder, and a downstream reader of the results
+/// and dead-letter topics. Workers are made and run by the test, so it can start a second
+/// instance or stop one.
+public final class WorkerHarness: Sendable {
+    public struct Topics: Sendable {
+        public var issue: String
+        public var query: String
+        public var results: String
+        public var deadLetters: String
+    }
+
+    public let kafka: MockKafka
+    public let sandboxes: ProviderSandboxes
+    public let topics: Topics
+    public let store: any IdempotencyStore
+    public let groupID: String
+    public let producer: KafkaProducer
+    public let downstream: DownstreamReader
+    public let httpClient: HTTPClient
+    let folder: URL
+    let logger: Logger
+
+    /// Starts everything but the workers.
+    public static func start(
+        partitions: Int32 = 3, forgetDuplicates: Bool = true, store: (any IdempotencyStore)? = nil
+    ) async throws -> WorkerHarness {
+        var logger = Logger(label: "worker-harness")
+        logger.logLevel = .notice
+        let kafka = try MockKafka(logger: logger)
+        let topics = Topics(
+            issue: try kafka.createTopic(prefix: "issue", partitions: partitions),
+            query: try kafka.createTopic(prefix: "query", partitions: partitions),
+            results: try kafka.createTopic(prefix: "results", partitions: partitions),
+            deadLetters: try kafka.createTopic(prefix: "dlq", partitions: 1))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("worker-harness-\(UUID().uuidString)")
+        var sandboxLogger = logger
+        sandboxLogger.logLevel = .critical  // Hummingbird reports its own cancellation at stop as an error
+        let sandboxes = try await ProviderSandboxes.start(
+            keysDirectory: folder.appendingPathComponent("keys"), forgetDuplicates: forgetDuplicates, logger: sandboxLogger)
+        let theStore: any IdempotencyStore
+        if let store {
+            theStore = store
+        } else {
+            theStore = try await SQLiteIdempotencyStore(path: folder.appendingPathComponent("store.sqlite").path, logger: logger)
+        }
+        try await theStore.migrate()
+        let downstream = try DownstreamReader(kafka: kafka, topics: [topics.results, topics.deadLetters], deadLetterTopic: topics.deadLetters)
+        return WorkerHarness(
+            kafka: kafka, sandboxes: sandboxes, topics: topics, store: theStore, groupID: MockKafka.uniqueName("workers"),
+            producer: try kafka.makeProducer(), downstream: downstream, httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
+            folder: folder, logger: logger)
+    }
+
+    private init(
+        kafka: MockKafka, sandboxes: ProviderSandboxes, topics: Topics, store: any IdempotencyStore, groupID: String,
+        producer: KafkaProducer, downstream: DownstreamReader, httpClient: HTTPClient, folder: URL, logger: Logger
+    ) {
+        self.kafka = kafka
+        self.sandboxes = sandboxes
+        self.topics = topics
+        self.store = store
+        self.groupID = groupID
+        self.producer = producer
+        self.downstream = downstream
+        self.httpClient = httpClient
+        self.folder = folder
+        self.logger = logger
+    }
+
+    /// The provider routes a worker uses to reach the sandboxes, loaded from the key files
+    /// the way `coupon-worker run` loads them.
+    public func providers(timeout: Duration = .seconds(5), ratePerSecond: Double = 10_000) throws -> ProviderDirectory {
+        let ids = ProviderSandboxes.Identities.self
+        let files = sandboxes.keyFiles
+        let profile = try WeChatMerchantProfile.load(
+            mchid: ids.mchid, certificateSerial: ids.certificateSerial, privateKeyFile: files.wechatPrivateKey,
+            apiV3KeyFile: files.wechatAPIv3Key, publicKeyFile: files.wechatPublicKey, publicKeyID: ids.publicKeyID,
+            baseURL: sandboxes.wechatBaseURL)
+        let account = try ZvcmsAccount.load(
+            openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
+            baseURL: sandboxes.zvcmsBaseURL, rateLimit: .unlimited)
+        func bucket() -> TokenBucket<ContinuousClock> {
+            TokenBucket(ratePerSecond: ratePerSecond, burst: Int(ratePerSecond), clock: ContinuousClock())
+        }
+        return ProviderDirectory([
+            .wechat: [.init(
+                merchant: ids.mchid,
+                client: WeChatCouponProvider(client: WeChatPayClient(
+                    profile: profile, httpClient: httpClient, configuration: .init(timeout: timeout))),
+                limiter: bucket())],
+            .zvcms: [.init(
+                merchant: ids.zvcmsOpenID,
+                client: ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout),
+                limiter: bucket())],
+        ])
+    }
+
+    /// A worker instance in the harness's group. `owner` names it in lease records.
+    public func makeWorker(
+        owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
+        leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64
+    ) throws -> CouponWorker {
+        var configuration = CouponWorker.Configuration()
+        configuration.issueTopic = topics.issue
+        configuration.queryTopic = topics.query
+        configuration.resultsTopic = topics.results
+        configuration.deadLetterTopic = topics.deadLetters
+        configuration.maxInFlight = maxInFlight
+        configuration.revokeGrace = .seconds(10)
+        return try CouponWorker(
+            configuration: configuration, consumerConfiguration: kafka.consumerConfiguration(groupID: groupID),
+            producer: producer, store: store, providers: try providers(timeout: providerTimeout),
+            settings: CommandProcessor.Settings(
+                leaseDuration: leaseDuration,
+                retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
+                owner: owner),
+            logger: logger)
+    }
+
+    /// Produces a command the way an order system would: keyed by out_request_no.
+    public func send(_ json: String, key: String?, to kind: CommandKind = .issue, headers: [KafkaHeader] = []) async throws {
+        try await send(bytes: Array(json.utf8), key: key, to: kind, headers: headers)
+    }
+
+    /// Produces raw bytes (for hostile input).
+    public func send(bytes: [UInt8], key: String?, to kind: CommandKind = .issue, headers: [KafkaHeader] = []) async throws {
+        _ = try await producer.send(KafkaOutgoingMessage(
+            topic: kind == .issue ? topics.issue : topics.query, key: key.map { Array($0.utf8) }, value: bytes,
+            headers: headers))
+    }
+
+    /// Stops everything the harness started.
+    public func shutdown() async {
+        await downstream.close()
+        await producer.shutdown(timeout: .seconds(5))
+        await store.close()
+        try? await httpClient.shutdown()
+        await sandboxes.stop()
+        kafka.shutdown()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    // MARK: Command builders
+
+    /// A WeChat issue command.
+    public static func wechatIssue(_ outRequestNo: String, openid: String = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o") -> String {
+        let ids = ProviderSandboxes.Identities.self
+        return #"{"out_request_no":"\#(outRequestNo)","provider":"wechat","operation":"product_coupon.send","params":{"openid":"\#(openid)","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","coupon_type":"NORMAL"}}"#
+    }
+
+    /// A zvcms issue command.
+    public static func zvcmsIssue(_ outRequestNo: String) -> String {
+        let ids = ProviderSandboxes.Identities.self
+        return #"{"out_request_no":"\#(outRequestNo)","provider":"zvcms","operation":"coupon.issue","params":{"couponId":"\#(ids.zvcmsCouponID)","customerId":"\#(ids.zvcmsCustomerID)","num":1}}"#
+    }
+}
+
+/// Reads results and dead letters like a downstream job, and lets a test wait for them.
+public final class DownstreamReader: Sendable {
+    private struct State {
+        var results: [ResultEvent] = []
+        var resultMessages: [KafkaConsumerMessage] = []
+        var deadLetters: [KafkaConsumerMessage] = []
+        var distinct: Set<String> = []
+        var waiters: [(condition: @Sendable (Counts) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    /// What arrived so far.
+    struct Counts: Sendable {
+        var results: Int
+        var deadLetters: Int
+        /// Distinct out_request_nos among the results.
+        var distinct: Int
+    }
+
+    private let consumer: KafkaConsumer
+    private let state = Mutex(State())
+    private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    init(kafka: MockKafka, topics: [String], deadLetterTopic: String) throws {
+        consumer = try KafkaConsumer(
+            configuration: kafka.consumerConfiguration(groupID: MockKafka.uniqueName("downstream")), rebalanceListener: nil,
+            logger: kafka.logger)
+        try consumer.subscribe(topics: topics)
+        let consumer = self.consumer
+        let task = Task { [self] in
+            do {
+                for try await message in consumer.messages {
+                    let ready = self.state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                        if message.topic == deadLetterTopic {
+                            s.deadLetters.append(message)
+                        } else if let event = try? JSONDecoder().decode(ResultEvent.self, from: Data(message.value)) {
+                            s.results.append(event)
+                            s.resultMessages.append(message)
+                            s.distinct.insert(event.outRequestNo)
+                        }
+                        let counts = Counts(results: s.results.count, deadLetters: s.deadLetters.count, distinct: s.distinct.count)
+                        let ready = s.waiters.filter { $0.condition(counts) }.map(\.continuation)
+                        s.waiters.removeAll { $0.condition(counts) }
+                        return ready
+                    }
+                    for continuation in ready { continuation.resume() }
+                }
+            } catch {}
+        }
+        pump.withLock { $0 = task }
+    }
+
+    /// Waits until at least `results` results and `deadLetters` dead letters arrived.
+    public func wait(results: Int, deadLetters: Int = 0) async {
+        await wait { $0.results >= results && $0.deadLetters >= deadLetters }
+    }
+
+    /// Waits until results for `count` different out_request_nos arrived (replays aside).
+    public func wait(distinctResults count: Int) async {
+        await wait { $0.distinct >= count }
+    }
+
+    private func wait(until condition: @escaping @Sendable (Counts) -> Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                let counts = Counts(results: s.results.count, deadLetters: s.deadLetters.count, distinct: s.distinct.count)
+                if condition(counts) { return true }
+                s.waiters.append((condition, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    public var results: [ResultEvent] { state.withLock { $0.results } }
+    public var resultMessages: [KafkaConsumerMessage] { state.withLock { $0.resultMessages } }
+    public var deadLetters: [KafkaConsumerMessage] { state.withLock { $0.deadLetters } }
+
+    func close() async {
+        await consumer.close()
+        let task = pump.withLock { $0 }
+        await task?.value
+    }
+}

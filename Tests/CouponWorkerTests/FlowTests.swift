@@ -1,0 +1,89 @@
+import CouponWorker
+import Testing
+
+@Suite("Offsets and ordering")
+struct FlowTests {
+    @Test("the stored offset is the end of the contiguous completed prefix, never past a running command")
+    func offsetTrackerStoresOnlyTheContiguousPrefix() {
+        var tracker = OffsetTracker()
+        for offset: Int64 in [10, 11, 12, 15] { tracker.begin(offset) }
+        #expect(tracker.complete(11) == nil)  // 10 still running
+        #expect(tracker.complete(15) == nil)
+        #expect(tracker.complete(10) == 12)  // 10 and 11 done
+        #expect(tracker.inFlight == 1)
+        #expect(tracker.complete(12) == 16)  // gap 13–14 was never begun (compaction)
+        #expect(tracker.inFlight == 0)
+    }
+
+    @Test("completing an unknown or already completed offset changes nothing")
+    func offsetTrackerIgnoresUnknownCompletions() {
+        var tracker = OffsetTracker()
+        tracker.begin(1)
+        #expect(tracker.complete(7) == nil)
+        #expect(tracker.complete(1) == 2)
+        #expect(tracker.complete(1) == nil)
+    }
+
+    @Test("commands with the same key run in arrival order, whatever order their tasks start in")
+    func keyedSchedulerKeepsPerKeyOrder() async {
+        let scheduler = KeyedScheduler()
+        let turns = (0..<20).map { _ in scheduler.enqueue(key: "ORD-1") }
+        let log = OrderLog()
+        await withTaskGroup(of: Void.self) { group in
+            for (index, turn) in turns.enumerated().reversed() {  // start them backwards
+                group.addTask {
+                    await scheduler.wait(for: turn)
+                    await log.append(index)
+                    scheduler.end(turn)
+                }
+            }
+        }
+        #expect(await log.entries == Array(0..<20))
+        #expect(scheduler.activeKeys == 0)
+    }
+
+    @Test("a key's turn does not wait for other keys")
+    func keyedSchedulerRunsOtherKeysConcurrently() async {
+        let scheduler = KeyedScheduler()
+        let blocked = scheduler.enqueue(key: "A")
+        let other = scheduler.enqueue(key: "B")
+        // A's turn is taken and never ended during this check; B still starts.
+        await scheduler.wait(for: blocked)
+        await scheduler.wait(for: other)
+        scheduler.end(other)
+        scheduler.end(blocked)
+        #expect(scheduler.activeKeys == 0)
+    }
+
+    @Test("the in-flight limit hands a released slot to the longest waiter")
+    func inFlightLimitBlocksAtCapacity() async {
+        let limit = InFlightLimit(capacity: 2)
+        await limit.acquire()
+        await limit.acquire()
+        #expect(limit.inUse == 2)
+        async let third: Void = limit.acquire()
+        limit.release()
+        await third
+        #expect(limit.inUse == 2)
+        limit.release()
+        limit.release()
+        #expect(limit.inUse == 0)
+    }
+
+    @Test("retries back off with full jitter below a doubling ceiling and stop at the attempt count or budget")
+    func retryPolicyBoundsAttemptsAndTime() {
+        let policy = RetryPolicy(maxAttempts: 4, budget: .seconds(10), baseDelay: .milliseconds(100), maxDelay: .milliseconds(250))
+        #expect(policy.delay(afterAttempt: 1, elapsed: .zero, random: 1) == .milliseconds(100))
+        #expect(policy.delay(afterAttempt: 2, elapsed: .zero, random: 1) == .milliseconds(200))
+        #expect(policy.delay(afterAttempt: 3, elapsed: .zero, random: 1) == .milliseconds(250))  // capped
+        #expect(policy.delay(afterAttempt: 3, elapsed: .zero, random: 0) == .zero)  // full jitter reaches 0
+        #expect(policy.delay(afterAttempt: 4, elapsed: .zero, random: 1) == nil)  // attempts used up
+        #expect(policy.delay(afterAttempt: 1, elapsed: .seconds(10), random: 0) == nil)  // budget used up
+        #expect(policy.delay(afterAttempt: 1, elapsed: .milliseconds(9_950), random: 1) == nil)  // would end past the budget
+    }
+}
+
+actor OrderLog {
+    var entries: [Int] = []
+    func append(_ value: Int) { entries.append(value) }
+}

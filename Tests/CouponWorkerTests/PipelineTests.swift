@@ -1,0 +1,232 @@
+import CouponModel
+import CouponSandbox
+import CouponWorker
+import Foundation
+import IdempotencyStore
+import Kafka
+import TestSupport
+import Testing
+
+/// Runs `body` with a harness and one running worker, then stops both.
+func withPipeline(
+    forgetDuplicates: Bool = true, providerTimeout: Duration = .seconds(5),
+    _ body: (WorkerHarness, CouponWorker) async throws -> Void
+) async throws {
+    let harness = try await WorkerHarness.start(forgetDuplicates: forgetDuplicates)
+    let worker = try harness.makeWorker(providerTimeout: providerTimeout)
+    let running = Task { try await worker.run() }
+    do {
+        try await body(harness, worker)
+    } catch {
+        running.cancel()
+        _ = await running.result
+        await harness.shutdown()
+        throw error
+    }
+    running.cancel()
+    _ = await running.result
+    await harness.shutdown()
+}
+
+extension KafkaConsumerMessage {
+    func headerString(_ name: String) -> String? { header(named: name).map { String(decoding: $0, as: UTF8.self) } }
+}
+
+@Suite("Pipeline", .serialized, .timeLimit(.minutes(3)))
+struct PipelineTests {
+    @Test("a WeChat issue succeeds and its result carries CloudEvents headers and the incoming traceparent")
+    func wechatIssueSucceeds() async throws {
+        try await withPipeline { harness, _ in
+            let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            try await harness.send(
+                WorkerHarness.wechatIssue("ORD-W-1"), key: "ORD-W-1",
+                headers: [KafkaHeader(key: "traceparent", string: trace)])
+            await harness.downstream.wait(results: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .succeeded)
+            #expect(result.outRequestNo == "ORD-W-1")
+            #expect(result.data?["coupon_code"]?.stringValue != nil)
+            #expect(result.attempts == 1)
+            #expect(result.replayed == false)
+            let message = try #require(harness.downstream.resultMessages.first)
+            #expect(message.key.map { String(decoding: $0, as: UTF8.self) } == "ORD-W-1")
+            #expect(message.headerString("traceparent") == trace)
+            #expect(message.headerString("ce_id") == result.eventId)
+            #expect(message.headerString("ce_specversion") == "1.0")
+            #expect(message.headerString("content-type") == "application/json")
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-W-1") == 1)
+        }
+    }
+
+    @Test("a duplicate command gets the stored result again, replayed with the same event id, and issues nothing")
+    func duplicateIsReplayed() async throws {
+        try await withPipeline { harness, _ in
+            for _ in 0..<3 { try await harness.send(WorkerHarness.zvcmsIssue("ORD-Z-DUP"), key: "ORD-Z-DUP") }
+            await harness.downstream.wait(results: 3)
+            let results = harness.downstream.results
+            #expect(results.filter { !$0.replayed }.count == 1)
+            #expect(results.filter(\.replayed).count == 2)
+            #expect(Set(results.map(\.eventId)).count == 1)
+            #expect(results.allSatisfy { $0.status == .succeeded })
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-Z-DUP") == 1)
+        }
+    }
+
+    @Test("reusing an out_request_no with other content is rejected as a conflict, dead-lettered, and calls no provider")
+    func conflictIsRejected() async throws {
+        try await withPipeline { harness, _ in
+            try await harness.send(WorkerHarness.wechatIssue("ORD-C-1", openid: "oFirstUser0000000000000001"), key: "ORD-C-1")
+            try await harness.send(WorkerHarness.wechatIssue("ORD-C-1", openid: "oOtherUser0000000000000002"), key: "ORD-C-1")
+            await harness.downstream.wait(results: 2, deadLetters: 1)
+            let conflict = try #require(harness.downstream.results.first { $0.status == .rejected })
+            #expect(conflict.error?.code == .idempotencyConflict)
+            let dead = try #require(harness.downstream.deadLetters.first)
+            #expect(dead.headerString("x-coupon-error-code") == "IDEMPOTENCY_CONFLICT")
+            #expect(harness.sandboxes.wechat.coupons.filter { $0.sendRequestNo == "ORD-C-1" }.count == 1)
+        }
+    }
+
+    @Test("bad input is rejected and dead-lettered with the original bytes, and the worker keeps going")
+    func badInputIsDeadLettered() async throws {
+        try await withPipeline { harness, _ in
+            let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+            let hostile: [(key: String?, bytes: [UInt8])] = [
+                ("BAD-1", Array("{not json".utf8)),
+                ("BAD-2", [0xFF, 0xFE, 0x00, 0x7B]),
+                ("BAD-3", Array(deep.utf8)),
+                (nil, Array(#"{"out_request_no":"BAD-4","provider":"wechat","operation":"product_coupon.send","params":{"openid":"../x","appid":"wx1","stock_id":"1","coupon_type":"NORMAL"}}"#.utf8)),
+                ("BAD-5", Array(#"{"out_request_no":"BAD-5","provider":"alipay","operation":"x","params":{}}"#.utf8)),
+                ("BAD-6", Array(#"{"out_request_no":"BAD-6","provider":"wechat","operation":"product_coupon.send","params":{"openid":"\#(String(repeating: "a", count: 900_000))"}}"#.utf8)),
+                ("BAD-7", Array(#"{"out_request_no":"BAD-7","provider":"wechat","operation":"product_coupon.send","merchant":"999","params":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","appid":"wx1234567890abcdef","stock_id":"1212000001","coupon_type":"NORMAL"}}"#.utf8)),
+            ]
+            for item in hostile { try await harness.send(bytes: item.bytes, key: item.key) }
+            try await harness.send(WorkerHarness.wechatIssue("GOOD-1"), key: "GOOD-1")
+            // Results exist where an out_request_no could be read: BAD-4, BAD-5, BAD-7, GOOD-1.
+            await harness.downstream.wait(results: 4, deadLetters: hostile.count)
+            let results = harness.downstream.results
+            #expect(Set(results.filter { $0.status == .rejected }.map(\.outRequestNo)) == ["BAD-4", "BAD-5", "BAD-7"])
+            #expect(results.first { $0.outRequestNo == "GOOD-1" }?.status == .succeeded)
+            let dead = harness.downstream.deadLetters
+            #expect(dead.count == hostile.count)
+            #expect(dead.allSatisfy { $0.headerString("x-coupon-error-code") == "INVALID_COMMAND" })
+            #expect(dead.allSatisfy { $0.headerString("x-coupon-error-source-topic") == harness.topics.issue })
+            #expect(Set(dead.map(\.value)) == Set(hostile.map(\.bytes)))
+            #expect(results.first { $0.outRequestNo == "BAD-7" }?.error?.message.contains("merchant") == true)
+        }
+    }
+
+    @Test("a retryable failure is called again with the same out_request_no until it succeeds")
+    func retryableFailuresAreRetried() async throws {
+        try await withPipeline { harness, _ in
+            harness.sandboxes.wechat.faults.inject(.httpStatus(503), times: 2, pathContains: "product-coupons/send")
+            try await harness.send(WorkerHarness.wechatIssue("ORD-R-1"), key: "ORD-R-1")
+            await harness.downstream.wait(results: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .succeeded)
+            #expect(result.attempts == 3)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-R-1") == 1)
+        }
+    }
+
+    @Test("a terminal provider answer fails the command without retrying")
+    func terminalFailureIsNotRetried() async throws {
+        try await withPipeline { harness, _ in
+            let ids = ProviderSandboxes.Identities.self
+            let unknownStock = #"{"out_request_no":"ORD-T-1","provider":"wechat","operation":"product_coupon.send","params":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","appid":"\#(ids.appid)","stock_id":"9999999999","coupon_type":"NORMAL"}}"#
+            try await harness.send(unknownStock, key: "ORD-T-1")
+            await harness.downstream.wait(results: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .failed)
+            #expect(result.attempts == 1)
+            #expect(result.error?.retryable == false)
+            #expect(result.error?.providerCode != nil)
+        }
+    }
+
+    @Test("an issue at zvcms whose answer never came ends unknown, is dead-lettered and is never sent again")
+    func ambiguousZvcmsIssueIsNeverResent() async throws {
+        try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
+            harness.sandboxes.zvcms.faults.inject(.timeoutAfterProcessing, pathContains: "issueCouponsToCustomer")
+            try await harness.send(WorkerHarness.zvcmsIssue("ORD-U-1"), key: "ORD-U-1")
+            await harness.downstream.wait(results: 1, deadLetters: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .unknown)
+            #expect(result.error?.code == .outcomeUnknown)
+            #expect(harness.downstream.deadLetters.first?.headerString("x-coupon-error-code") == "OUTCOME_UNKNOWN")
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-U-1") == 1)
+            // The same command again replays the unknown outcome; it is still not re-sent.
+            try await harness.send(WorkerHarness.zvcmsIssue("ORD-U-1"), key: "ORD-U-1")
+            await harness.downstream.wait(results: 2)
+            #expect(harness.downstream.results.last?.replayed == true)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-U-1") == 1)
+        }
+    }
+
+    @Test("an expired lease on a WeChat issue is reconciled by send_request_no before anything is re-sent")
+    func expiredLeaseIsReconciled() async throws {
+        try await withPipeline { harness, _ in
+            // A worker issued the coupon, then died before storing the outcome.
+            let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue("ORD-L-1").utf8), topicKind: .issue).get()
+            let route = try #require(try harness.providers().route(provider: .wechat, merchant: nil))
+            let issued = try await route.client.execute(command)
+            let key = IdempotencyKey(provider: .wechat, merchant: route.merchant, outRequestNo: "ORD-L-1")
+            let claim = try await harness.store.claim(ClaimRequest(
+                key: key, fingerprint: CommandFingerprint(command: command, merchant: route.merchant), owner: "dead-worker",
+                leaseDuration: .seconds(1), now: Date(timeIntervalSinceNow: -60)))
+            guard case .claimed = claim else { Issue.record("expected a fresh claim, got \(claim)"); return }
+            _ = try await harness.store.recordAttempt(key: key, owner: "dead-worker")
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-1") == 1)
+
+            try await harness.send(WorkerHarness.wechatIssue("ORD-L-1"), key: "ORD-L-1")
+            await harness.downstream.wait(results: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .succeeded)
+            #expect(result.data?["coupon_code"] == issued["coupon_code"])
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-1") == 1)
+            let record = try await harness.store.record(for: key)
+            #expect(record?.takeovers == 1)
+            #expect(record?.state == .final)
+        }
+    }
+
+    @Test("an expired lease whose holder never reached the provider is executed, even at zvcms where nothing can be reconciled")
+    func expiredLeaseWithoutAttemptsIsExecuted() async throws {
+        try await withPipeline { harness, _ in
+            let command = try CommandDecoder.decode(Array(WorkerHarness.zvcmsIssue("ORD-L-2").utf8), topicKind: .issue).get()
+            let merchant = ProviderSandboxes.Identities.zvcmsOpenID
+            let key = IdempotencyKey(provider: .zvcms, merchant: merchant, outRequestNo: "ORD-L-2")
+            _ = try await harness.store.claim(ClaimRequest(
+                key: key, fingerprint: CommandFingerprint(command: command, merchant: merchant), owner: "dead-worker",
+                leaseDuration: .seconds(1), now: Date(timeIntervalSinceNow: -60)))
+
+            try await harness.send(WorkerHarness.zvcmsIssue("ORD-L-2"), key: "ORD-L-2")
+            await harness.downstream.wait(results: 1)
+            #expect(harness.downstream.results.first?.status == .succeeded)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-2") == 1)
+        }
+    }
+
+    @Test("queries are answered and a repeated query replays its first answer")
+    func queriesAreAnswered() async throws {
+        try await withPipeline { harness, _ in
+            let ids = ProviderSandboxes.Identities.self
+            let query = #"{"out_request_no":"Q-1","provider":"zvcms","operation":"customer_coupons","params":{"customerId":"\#(ids.zvcmsCustomerID)"}}"#
+            try await harness.send(query, key: "Q-1", to: .query)
+            try await harness.send(query, key: "Q-1", to: .query)
+            await harness.downstream.wait(results: 2)
+            let results = harness.downstream.results
+            #expect(results.allSatisfy { $0.status == .succeeded && $0.command == .query })
+            #expect(results.map(\.replayed) == [false, true])
+        }
+    }
+
+    @Test("an issue command on the query topic is rejected")
+    func operationMustMatchTopic() async throws {
+        try await withPipeline { harness, _ in
+            try await harness.send(WorkerHarness.wechatIssue("ORD-X-1"), key: "ORD-X-1", to: .query)
+            await harness.downstream.wait(results: 1, deadLetters: 1)
+            #expect(harness.downstream.results.first?.status == .rejected)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-X-1") == 0)
+        }
+    }
+}
