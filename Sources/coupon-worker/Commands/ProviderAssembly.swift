@@ -1,0 +1,67 @@
+import AsyncHTTPClient
+import CouponModel
+import CouponWorker
+import Logging
+import WeChatPay
+import Zvcms
+
+/// Turns the merchant profiles of the settings into provider routes, collecting every
+/// problem (missing key file, unreadable PEM, bad URL) as one line each.
+enum ProviderAssembly {
+    static let defaultWeChatRate = 500.0
+    static let defaultZvcmsRate = 40.0
+
+    static func directory(
+        _ settings: WorkerSettings, httpClient: HTTPClient, timeout: Duration, logger: Logger
+    ) throws(ConfigurationProblems) -> ProviderDirectory {
+        var problems: [String] = []
+        var directory = ProviderDirectory()
+        for (index, m) in (settings.wechat.merchants ?? []).enumerated() {
+            let name = "wechat.merchants[\(index)]"
+            guard let mchid = m.mchid, let serial = m.certSerial, let keyFile = m.privateKeyFile,
+                let apiV3KeyFile = m.apiV3KeyFile
+            else {
+                problems.append("\(name): mchid, cert_serial, private_key_file and apiv3_key_file are required")
+                continue
+            }
+            do {
+                let profile = try WeChatMerchantProfile.load(
+                    mchid: mchid, certificateSerial: serial, privateKeyFile: keyFile, apiV3KeyFile: apiV3KeyFile,
+                    publicKeyFile: m.publicKeyFile, publicKeyID: m.publicKeyID,
+                    baseURL: m.baseURL ?? WeChatMerchantProfile.primaryBaseURL, backupBaseURL: m.backupBaseURL)
+                let client = WeChatCouponProvider(client: WeChatPayClient(
+                    profile: profile, httpClient: httpClient, configuration: .init(timeout: timeout), logger: logger))
+                let rate = m.ratePerSecond ?? defaultWeChatRate
+                directory.add(
+                    .init(merchant: mchid, client: client, limiter: TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate)), clock: ContinuousClock())),
+                    for: .wechat)
+            } catch {
+                problems.append("\(name) (\(mchid)): \(error)")
+            }
+        }
+        for (index, a) in (settings.zvcms.accounts ?? []).enumerated() {
+            let name = "zvcms.accounts[\(index)]"
+            guard let openID = a.openID, let grantCode = a.grantCode, let keyFile = a.openKeyFile else {
+                problems.append("\(name): open_id, grant_code and open_key_file are required")
+                continue
+            }
+            do {
+                let account = try ZvcmsAccount.load(
+                    openID: openID, grantCode: grantCode, openKeyFile: keyFile,
+                    baseURL: a.baseURL ?? "https://openapi.qmai.cn")
+                let client = ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout, logger: logger)
+                let rate = a.ratePerSecond ?? defaultZvcmsRate
+                directory.add(
+                    .init(merchant: openID, client: client, limiter: TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate)), clock: ContinuousClock())),
+                    for: .zvcms)
+            } catch {
+                problems.append("\(name) (\(openID)): \(error)")
+            }
+        }
+        if directory.merchants(of: .wechat).isEmpty && directory.merchants(of: .zvcms).isEmpty && problems.isEmpty {
+            problems.append("no provider profile: configure wechat.merchants or zvcms.accounts (or COUPON_WECHAT_* / COUPON_ZVCMS_*)")
+        }
+        guard problems.isEmpty else { throw ConfigurationProblems(problems) }
+        return directory
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import CouponSandbox
+import Foundation
+import Logging
+
+/// Both provider sandboxes on loopback (or any host), with fresh keys written for a worker.
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run the WeChat Pay and zvcms sandboxes: real HTTP, real signatures, fault injection.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "WeChat Pay sandbox port.") var wechatPort = 9101
+    @Option(help: "zvcms sandbox port.") var zvcmsPort = 9102
+    @Option(help: "Where to write the key files a worker needs (mode 0600).") var keysDir = "sandbox-keys"
+    @Flag(help: "WeChat issues anew for a repeated out_request_no (only the worker's guard prevents doubles).")
+    var forgetDuplicates = false
+
+    func run() async throws {
+        LoggingSetup.bootstrap(format: nil, level: "notice")
+        let sandboxes = try await ProviderSandboxes.start(
+            host: host, wechatPort: wechatPort, zvcmsPort: zvcmsPort,
+            keysDirectory: URL(fileURLWithPath: keysDir), forgetDuplicates: forgetDuplicates)
+        let ids = ProviderSandboxes.Identities.self
+        let files = sandboxes.keyFiles
+        print("""
+            WeChat Pay sandbox: \(sandboxes.wechatBaseURL)   (public-key trust mode)
+            zvcms sandbox:      \(sandboxes.zvcmsBaseURL)
+            A worker calls them with:
+              COUPON_WECHAT_BASE_URL=\(sandboxes.wechatBaseURL)
+              COUPON_WECHAT_MCHID=\(ids.mchid)
+              COUPON_WECHAT_CERT_SERIAL=\(ids.certificateSerial)
+              COUPON_WECHAT_PRIVATE_KEY_FILE=\(files.wechatPrivateKey)
+              COUPON_WECHAT_APIV3_KEY_FILE=\(files.wechatAPIv3Key)
+              COUPON_WECHAT_PUBLIC_KEY_FILE=\(files.wechatPublicKey)
+              COUPON_WECHAT_PUBLIC_KEY_ID=\(ids.publicKeyID)
+              COUPON_ZVCMS_BASE_URL=\(sandboxes.zvcmsBaseURL)
+              COUPON_ZVCMS_OPEN_ID=\(ids.zvcmsOpenID)
+              COUPON_ZVCMS_GRANT_CODE=\(ids.zvcmsGrantCode)
+              COUPON_ZVCMS_OPEN_KEY_FILE=\(files.zvcmsOpenKey)
+            Sample data: WeChat stock \(ids.stockID) (appid \(ids.appid)); zvcms customer \(ids.zvcmsCustomerID), couponId \(ids.zvcmsCouponID).
+            Ctrl-C to stop.
+            """)
+        await Signals.waitForTermination()
+        await sandboxes.stop()
+    }
+}

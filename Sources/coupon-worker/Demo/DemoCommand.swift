@@ -1,0 +1,103 @@
+import ArgumentParser
+import CouponModel
+import CouponSandbox
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Prometheus
+
+/// The embedded default: everything in one process, nothing to install or configure.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole product in-process: mock Kafka, both sandboxes, SQLite; send sample commands and show the results.")
+
+    @Flag(help: "Stay up after the samples and print the Kafka bootstrap address.") var keepRunning = false
+    @Option(help: "Also serve /healthz, /readyz, /metrics and /requests on this port.") var httpPort: Int?
+    @Option(help: "Give up waiting for results after this many seconds.") var timeout = 120
+    @Flag(help: "Show the worker's logs.") var verbose = false
+
+    func run() async throws {
+        LoggingSetup.bootstrap(format: nil, level: verbose ? "info" : "error")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "coupon-worker.demo")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coupon-worker-demo-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        print("▶ starting an in-process Kafka cluster (librdkafka mock, 3 brokers)…")
+        let cluster = try KafkaMockCluster(brokers: 3, logger: logger)
+        for topic in Topology.defaultTopics { try cluster.createTopic(topic, partitions: 6) }
+        print("  bootstrap servers: \(cluster.bootstrapServers)")
+        print("▶ starting the WeChat Pay and zvcms sandboxes…")
+        var sandboxLogger = logger
+        sandboxLogger.logLevel = .critical  // Hummingbird reports its own cancellation at stop as an error
+        let sandboxes = try await ProviderSandboxes.start(keysDirectory: folder.appendingPathComponent("keys"), logger: sandboxLogger)
+        print("  WeChat Pay: \(sandboxes.wechatBaseURL)   zvcms: \(sandboxes.zvcmsBaseURL)")
+        let storePath = folder.appendingPathComponent("idempotency.sqlite").path
+        print("▶ idempotency store: sqlite:\(storePath)")
+
+        var settings = WorkerSettings()
+        settings.kafka.brokers = cluster.bootstrapServers
+        settings.kafka.group = "coupon-worker-demo"
+        settings.kafka.properties = ["topic.metadata.refresh.interval.ms": "1000"]
+        settings.store = "sqlite:\(storePath)"
+        settings.http.port = httpPort ?? 0
+        let files = sandboxes.keyFiles
+        let ids = ProviderSandboxes.Identities.self
+        settings.wechat.merchants = [.init(
+            mchid: ids.mchid, baseURL: sandboxes.wechatBaseURL, certSerial: ids.certificateSerial,
+            privateKeyFile: files.wechatPrivateKey, apiV3KeyFile: files.wechatAPIv3Key,
+            publicKeyFile: files.wechatPublicKey, publicKeyID: ids.publicKeyID)]
+        settings.zvcms.accounts = [.init(
+            openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
+            baseURL: sandboxes.zvcmsBaseURL)]
+        settings.worker.leaseSeconds = 30
+
+        let parts = try await WorkerRuntime.assemble(settings: settings, logger: logger)
+        let workerTask = Task { try await parts.worker.run() }
+        let sidePortTask: Task<Void, any Error>? = httpPort.map { port in
+            Task {
+                try await SidePort.application(
+                    host: "127.0.0.1", port: port, worker: parts.worker, store: parts.store, registry: registry,
+                    logger: logger
+                ).runService()
+            }
+        }
+        if let httpPort { print("▶ operator port: http://127.0.0.1:\(httpPort)/metrics") }
+
+        let script = DemoScript()
+        let viewer = try ResultViewer(bootstrapServers: cluster.bootstrapServers, logger: logger)
+        print("▶ sending \(script.steps.count) sample commands; results as they arrive:\n")
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        for step in script.steps {
+            _ = try await producer.send(KafkaOutgoingMessage(
+                topic: step.topic, key: Array(step.key.utf8), value: Array(step.value.utf8),
+                headers: [KafkaHeader(key: "traceparent", value: Array("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".utf8))]))
+        }
+        let seen = await viewer.collect(results: script.expectedResults, deadLetters: script.expectedDeadLetters, timeout: .seconds(timeout))
+
+        let maxIssuances = script.steps.map { sandboxes.issuanceCount(outRequestNo: $0.key) }.max() ?? 0
+        let summary = DemoSummary(script: script, seen: seen, maxIssuancesPerKey: maxIssuances)
+        print(summary.render())
+
+        if keepRunning {
+            print("\nStill running. Kafka: \(cluster.bootstrapServers)  (e.g. kcat -b \(cluster.bootstrapServers) -C -t \(Topology.results))")
+            print("Produce commands to \(Topology.issue) / \(Topology.query). Ctrl-C to stop.")
+            await Signals.waitForTermination()
+        }
+        await viewer.close()
+        workerTask.cancel()
+        _ = await workerTask.result
+        sidePortTask?.cancel()
+        _ = await sidePortTask?.result
+        await producer.shutdown(timeout: .seconds(5))
+        await parts.producer.shutdown(timeout: .seconds(5))
+        await parts.store.close()
+        try? await parts.httpClient.shutdown()
+        await sandboxes.stop()
+        cluster.shutdown()
+        if !summary.passed { throw ExitCode(1) }
+    }
+}

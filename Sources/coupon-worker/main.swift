@@ -1,1 +1,0 @@
-print("coupon-worker: under construction")
