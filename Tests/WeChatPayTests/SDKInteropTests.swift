@@ -4,13 +4,12 @@ import Testing
 import TestSupport
 
 /// The sandbox against a client nobody here wrote: the `wechatpayv3` Python SDK, driven by
-/// scripts/interop/wechatpay_sdk_check.py (which exits 2 with a clear message when the SDK
+/// Tests/WeChatPayTests/Interop/wechatpay_sdk_check.py (which exits 2 with a clear message when the SDK
 /// is not installed: `pip install wechatpayv3`).
 @Suite("wechatpayv3 Python SDK interop")
 struct SDKInteropTests {
     static let script = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("scripts/interop/wechatpay_sdk_check.py")
+        .deletingLastPathComponent().appendingPathComponent("Interop/wechatpay_sdk_check.py")
 
     @Test(
         "the SDK's signed requests are accepted and it accepts the sandbox's signed answers",

@@ -9,6 +9,7 @@ struct CouponWorkerCommand: AsyncParsableCommand {
         abstract: "Issues and queries coupons at WeChat Pay and zvcms, exactly once per out_request_no.",
         subcommands: [
             RunCommand.self, DemoCommand.self, SandboxCommand.self, DevKafkaCommand.self, ReplayDLQCommand.self,
+            BenchCommand.self,
         ]
     )
 }

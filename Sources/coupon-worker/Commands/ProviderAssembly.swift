@@ -9,7 +9,8 @@ import Zvcms
 /// problem (missing key file, unreadable PEM, bad URL) as one line each.
 enum ProviderAssembly {
     static let defaultWeChatRate = 500.0
-    static let defaultZvcmsRate = 40.0
+    /// zvcms's documented limit: 10 requests/s per endpoint.
+    static let defaultZvcmsRate = 10.0
 
     static func directory(
         _ settings: WorkerSettings, httpClient: HTTPClient, timeout: Duration, logger: Logger
@@ -46,11 +47,14 @@ enum ProviderAssembly {
                 continue
             }
             do {
+                // zvcms allows 10 requests/s per endpoint per account: the client paces each
+                // endpoint; the worker's bucket bounds the account as a whole.
+                let rate = a.ratePerSecond ?? defaultZvcmsRate
                 let account = try ZvcmsAccount.load(
                     openID: openID, grantCode: grantCode, openKeyFile: keyFile,
-                    baseURL: a.baseURL ?? "https://openapi.qmai.cn")
+                    baseURL: a.baseURL ?? "https://openapi.qmai.cn",
+                    rateLimit: .perEndpoint(requestsPerSecond: rate, burst: max(1, Int(rate))))
                 let client = ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout, logger: logger)
-                let rate = a.ratePerSecond ?? defaultZvcmsRate
                 directory.add(
                     .init(merchant: openID, client: client, limiter: TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate)), clock: ContinuousClock())),
                     for: .zvcms)
