@@ -30,8 +30,7 @@ public final class WeChatPaySandbox: Sendable {
     private let maxClockSkew: Int64
     private let holdBound: Duration
     private let state: Mutex<State>
-    private let hold = ResponseHold()
-    private let server = Mutex<Task<Void, any Error>?>(nil)
+    private let server = SandboxServer()
     private let logger: Logger
 
     /// A sandbox that is not serving yet; `logger` defaults to warnings only.
@@ -58,59 +57,15 @@ public final class WeChatPaySandbox: Sendable {
 
     /// Starts serving on `host:port` (0 picks a free port) and returns the bound port.
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
-        // `stop()` cancels the server, which Hummingbird reports as errors on open
-        // connections; only its critical messages are worth a test log.
-        var serverLogger = logger
-        serverLogger.logLevel = max(logger.logLevel, .critical)
-        let router = Router(context: WeChatSandboxRequestContext.self)
+        let router = Router(context: SandboxRequestContext.self)
         router.get("**") { request, context in await self.respond(to: request, context: context) }
         router.post("**") { request, context in await self.respond(to: request, context: context) }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? port)
-                portSink.finish()
-            },
-            logger: serverLogger)
-        let task = Task {
-            defer { portSink.finish() }
-            try await app.run()
-        }
-        let installed = server.withLock { slot -> Bool in
-            guard slot == nil else { return false }
-            slot = task
-            return true
-        }
-        guard installed else {
-            task.cancel()
-            throw StartError.alreadyStarted
-        }
-        for await bound in ports { return bound }
-        // The server finished before it was running: surface its error.
-        server.withLock { $0 = nil }
-        try await task.value
-        throw StartError.didNotBind
-    }
-
-    /// Why `start` did not return a port.
-    public enum StartError: Error, Sendable, Hashable {
-        /// `start` was called on a running sandbox.
-        case alreadyStarted
-        /// The server stopped before it was listening.
-        case didNotBind
+        return try await server.start(responder: router.buildResponder(), host: host, port: port, logger: logger)
     }
 
     /// Stops serving: held answers are let go first, then the server is shut down.
     public func stop() async {
-        hold.releaseAll()
-        let task = server.withLock { s -> Task<Void, any Error>? in
-            defer { s = nil }
-            return s
-        }
-        task?.cancel()
-        _ = await task?.result
+        await server.stop()
     }
 
     // MARK: Inspection and setup
@@ -154,7 +109,7 @@ public final class WeChatPaySandbox: Sendable {
 
     // MARK: Serving
 
-    private func respond(to request: Request, context: WeChatSandboxRequestContext) async -> Response {
+    private func respond(to request: Request, context: SandboxRequestContext) async -> Response {
         var request = request
         let method = request.method.rawValue
         let target = request.head.path ?? "/"
@@ -194,7 +149,7 @@ public final class WeChatPaySandbox: Sendable {
         }
 
         if case .timeoutAfterProcessing? = fault {
-            await hold.wait(bound: holdBound)
+            await server.held.hold(until: context.channel, bound: holdBound)
             return Response(status: .gatewayTimeout)
         }
         record.status = answer.status

@@ -16,17 +16,9 @@ public final class ZvcmsSandbox: Sendable {
     public let faults = SandboxFaultInjector()
     public let configuration: Configuration
     private let store: ZvcmsSandboxStore
-    private let held = ZvcmsHeldAnswers()
-    private let server = Mutex<Task<Void, any Error>?>(nil)
+    private let server = SandboxServer()
     private let logger: Logger
 
-    /// Errors starting the sandbox.
-    public enum StartError: Error, Sendable {
-        /// `start` was called on a sandbox that is already running.
-        case alreadyStarted
-        /// The server stopped before it reported the port it listens on.
-        case didNotBind
-    }
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "zvcms-sandbox")) {
         self.configuration = configuration
@@ -38,42 +30,13 @@ public final class ZvcmsSandbox: Sendable {
 
     /// Starts listening and returns the bound port (pass 0 for any free port).
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
-        let responder = ZvcmsSandboxResponder(configuration: configuration, store: store, faults: faults, held: held)
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname(host, port: port)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? port)
-                portSink.finish()
-            },
-            logger: logger)
-        let task = Task {
-            defer { portSink.finish() }
-            try await app.run()
-        }
-        let installed = server.withLock { slot -> Bool in
-            guard slot == nil else { return false }
-            slot = task
-            return true
-        }
-        guard installed else {
-            task.cancel()
-            throw StartError.alreadyStarted
-        }
-        for await bound in ports { return bound }
-        // The server ended before binding: surface its error.
-        server.withLock { $0 = nil }
-        try await task.value
-        throw StartError.didNotBind
+        let responder = ZvcmsSandboxResponder(configuration: configuration, store: store, faults: faults, held: server.held)
+        return try await server.start(responder: responder, host: host, port: port, logger: logger)
     }
 
     /// Stops the server; held answers are released first so it can drain.
     public func stop() async {
-        held.releaseAll()
-        guard let task = server.withLock({ slot in defer { slot = nil }; return slot }) else { return }
-        task.cancel()
-        _ = try? await task.value
+        await server.stop()
     }
 
     /// How many issue requests with `bizId` = `outRequestNo` the sandbox accepted (each one

@@ -8,12 +8,12 @@ import NIOCore
 /// API 2.0 or 3.0 envelope, checks token and timestamp, serves the call from the store and
 /// shapes the answer in the configured scalar style.
 struct ZvcmsSandboxResponder: HTTPResponder {
-    typealias Context = ZvcmsSandboxRequestContext
+    typealias Context = SandboxRequestContext
 
     let configuration: ZvcmsSandbox.Configuration
     let store: ZvcmsSandboxStore
     let faults: SandboxFaultInjector
-    let held: ZvcmsHeldAnswers
+    let held: HeldAnswers
 
     /// Thrown after closing the connection for a `connectionReset` fault; nothing is answered.
     struct ConnectionReset: Error {}
@@ -49,7 +49,7 @@ struct ZvcmsSandboxResponder: HTTPResponder {
         switch fault {
         case .timeoutAfterProcessing:
             // Processed; the answer is held until the client gives up and hangs up.
-            await held.hold(until: context.channel)
+            await held.hold(until: context.channel, bound: .seconds(120))
         case .wrongSignature:
             // zvcms answers are not signed; the closest failure is an answer that cannot be read.
             return Response(

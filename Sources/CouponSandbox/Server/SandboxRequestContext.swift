@@ -1,9 +1,9 @@
 import Hummingbird
 import NIOCore
 
-/// The per-request context: Hummingbird's core storage plus the connection, which the
-/// sandbox needs to reset a connection or hold an answer until the client gives up.
-struct ZvcmsSandboxRequestContext: RequestContext {
+/// The request context of every sandbox: Hummingbird's core storage plus the connection,
+/// so a fault can close it without answering or hold an answer until the client gives up.
+struct SandboxRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
 

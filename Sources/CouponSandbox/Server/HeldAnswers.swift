@@ -1,9 +1,12 @@
 import NIOCore
 import Synchronization
 
-/// Answers the sandbox holds back (the `timeoutAfterProcessing` fault) until the client
-/// gives up and closes its connection, or the sandbox stops.
-final class ZvcmsHeldAnswers: Sendable {
+/// Answers a sandbox holds back (the `.timeoutAfterProcessing` fault): the request was
+/// processed, and the client must see it time out.
+///
+/// A held answer is let go when the client closes its connection, when the sandbox stops
+/// (`releaseAll`), or after `bound`, whichever comes first.
+final class HeldAnswers: Sendable {
     private struct State {
         var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextID = 0
@@ -12,8 +15,9 @@ final class ZvcmsHeldAnswers: Sendable {
 
     private let state = Mutex(State())
 
-    /// Returns once `channel` closes or `releaseAll()` is called (at once if already released).
-    func hold(until channel: any Channel) async {
+    /// Returns once `channel` closes, `bound` passes or `releaseAll()` is called (at once if
+    /// already released).
+    func hold(until channel: any Channel, bound: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let id: Int? = state.withLock { s in
                 if s.released { return nil }
@@ -26,6 +30,10 @@ final class ZvcmsHeldAnswers: Sendable {
                 return
             }
             channel.closeFuture.whenComplete { _ in self.release(id) }
+            let (seconds, attoseconds) = bound.components
+            channel.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+                self.release(id)
+            }
         }
     }
 
