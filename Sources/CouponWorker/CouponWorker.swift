@@ -133,10 +133,11 @@ public final class CouponWorker: Service, Sendable {
     private func admit(_ message: KafkaConsumerMessage) async {
         metrics.consumed(topic: message.topic)
         let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
-        // A full pipeline pauses everything, so librdkafka stops fetching while we wait.
+        // A full pipeline pauses the whole assignment, so nothing more is fetched into the
+        // consumer's buffer while we wait (the store or the results topic may be down).
         var pausedForSlot: [KafkaTopicPartition] = []
         if limit.inUse >= limit.capacity {
-            pausedForSlot = flows.partitions
+            pausedForSlot = (try? consumer.assignment()) ?? flows.partitions
             try? consumer.pause(pausedForSlot)
             metrics.pausedPartitions(pausedForSlot.count)
         }
