@@ -143,6 +143,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IdempotencyStoreTests", dependencies: ["IdempotencyStore", "TestSupport"]),
-        .testTarget(name: "CouponWorkerTests", dependencies: ["CouponWorker", "TestSupport"]),
+        .testTarget(
+            name: "CouponWorkerTests",
+            dependencies: [
+                "CouponWorker", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )

@@ -120,6 +120,33 @@ public final class ProviderSandboxes: Sendable {
         wechat.issuanceCount(outRequestNo: outRequestNo) + zvcms.issuanceCount(outRequestNo: outRequestNo)
     }
 
+    /// How many times each out_request_no was issued, per provider.
+    public struct IssuanceCounts: Sendable, Hashable, Encodable {
+        /// out_request_no → coupons created under it at WeChat Pay (only keys issued at least once).
+        public var wechat: [String: Int]
+        /// bizId (= out_request_no) → accepted issue requests at zvcms (only keys issued at least once).
+        public var zvcms: [String: Int]
+    }
+
+    /// Every out_request_no issued so far, with its count at each provider: what an
+    /// out-of-process test checks "never issued twice" against, without knowing the keys.
+    public func issuanceCounts() -> IssuanceCounts {
+        // Every accepted issue creates at least one coupon carrying its out_request_no (WeChat
+        // `send_request_no`, zvcms `bizId`) for a configured customer, so the coupons name every
+        // key issued; the sandboxes' own counters then say how often.
+        var counts = IssuanceCounts(wechat: [:], zvcms: [:])
+        for key in Set(wechat.coupons.map(\.sendRequestNo)) {
+            let count = wechat.issuanceCount(outRequestNo: key)
+            if count > 0 { counts.wechat[key] = count }
+        }
+        let zvcmsCoupons = zvcms.configuration.customers.flatMap { zvcms.coupons(ofCustomer: $0.id) }
+        for key in Set(zvcmsCoupons.compactMap(\.bizID)) {
+            let count = zvcms.issuanceCount(outRequestNo: key)
+            if count > 0 { counts.zvcms[key] = count }
+        }
+        return counts
+    }
+
     private static func randomAlphanumerics(_ count: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()

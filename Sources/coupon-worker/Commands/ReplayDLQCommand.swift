@@ -41,10 +41,11 @@ struct ReplayDLQCommand: AsyncParsableCommand {
         }
         var configuration = KafkaConsumerConfiguration(bootstrapServers: servers, groupID: group)
         configuration.autoOffsetReset = "earliest"
-        let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: logger)
+        let lastActivity = ActivityClock()
+        let consumer = try KafkaConsumer(
+            configuration: configuration, rebalanceListener: AssignmentStartsClock(clock: lastActivity), logger: logger)
         try consumer.subscribe(topics: [topic])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: servers), logger: logger)
-        let lastActivity = ActivityClock()
         let dryRun = self.dryRun
         let selection = DeadLetterSelection(outRequestNos: Set(outRequestNos), errorCodes: Set(errorCode), all: all)
 
@@ -62,7 +63,7 @@ struct ReplayDLQCommand: AsyncParsableCommand {
                     }
                     let sourceTopic = String(decoding: source, as: UTF8.self)
                     let key = record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-"
-                    print("\(dryRun ? "would replay" : "replaying") \(key) → \(sourceTopic)")
+                    Console.line("\(dryRun ? "would replay" : "replaying") \(key) → \(sourceTopic)")
                     if !dryRun {
                         _ = try await producer.send(KafkaOutgoingMessage(
                             topic: sourceTopic, key: record.key, value: record.value,
@@ -74,10 +75,11 @@ struct ReplayDLQCommand: AsyncParsableCommand {
                 return (read, replayed)
             }
             group.addTask {
-                // Dead-letter topics have no end marker: stop once nothing new arrived for a while.
+                // Dead-letter topics have no end marker: stop once nothing new arrived for a
+                // while after the partitions were assigned (joining a group takes seconds).
                 while true {
                     try await Task.sleep(for: .milliseconds(250))
-                    if lastActivity.idleFor > idle { break }
+                    if let idleFor = lastActivity.idleFor, idleFor > idle { break }
                 }
                 await consumer.close()
                 return nil
@@ -87,7 +89,7 @@ struct ReplayDLQCommand: AsyncParsableCommand {
             return counts
         }
         await producer.shutdown(timeout: .seconds(10))
-        print("read \(counts.read) dead-letter records, \(dryRun ? "would replay" : "replayed") \(counts.replayed)")
+        Console.line("read \(counts.read) dead-letter records, \(dryRun ? "would replay" : "replayed") \(counts.replayed)")
     }
 }
 
@@ -107,11 +109,21 @@ struct DeadLetterSelection: Sendable {
     }
 }
 
-/// When something last happened, for stopping after a quiet period.
+/// When something last happened, for stopping after a quiet period; it starts at the
+/// first `touch`.
 final class ActivityClock: Sendable {
-    private let last = Mutex(ContinuousClock.now)
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
 
     func touch() { last.withLock { $0 = .now } }
 
-    var idleFor: Duration { last.withLock { $0 }.duration(to: .now) }
+    /// Nil until the first `touch`.
+    var idleFor: Duration? { last.withLock { $0 }?.duration(to: .now) }
+}
+
+/// Starts the replayer's quiet-period clock when the dead-letter partitions are assigned.
+struct AssignmentStartsClock: KafkaRebalanceListener {
+    let clock: ActivityClock
+
+    func partitionsAssigned(_ partitions: [KafkaTopicPartition]) async { clock.touch() }
+    func partitionsRevoked(_ partitions: [KafkaTopicPartition]) async {}
 }

@@ -3,7 +3,9 @@ import CouponSandbox
 import Foundation
 import Logging
 
-/// Both provider sandboxes on loopback (or any host), with fresh keys written for a worker.
+/// Both provider sandboxes on loopback (or any host), with fresh keys written for a worker;
+/// with `--admin-port`, also serves `SandboxAdminAPI` on loopback so another process can set
+/// faults and read what was issued.
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
@@ -15,6 +17,14 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Where to write the key files a worker needs (mode 0600).") var keysDir = "sandbox-keys"
     @Flag(help: "WeChat issues anew for a repeated out_request_no (only the worker's guard prevents doubles).")
     var forgetDuplicates = false
+    @Option(help: "Serve the fault and issuance admin API on 127.0.0.1 at this port (0: any free port).")
+    var adminPort: Int?
+
+    func validate() throws {
+        if let adminPort, !(0...65535).contains(adminPort) {
+            throw ValidationError("--admin-port must be 0...65535")
+        }
+    }
 
     func run() async throws {
         LoggingSetup.bootstrap(format: nil, level: "notice")
@@ -23,7 +33,7 @@ struct SandboxCommand: AsyncParsableCommand {
             keysDirectory: URL(fileURLWithPath: keysDir), forgetDuplicates: forgetDuplicates)
         let ids = ProviderSandboxes.Identities.self
         let files = sandboxes.keyFiles
-        print("""
+        let banner = """
             WeChat Pay sandbox: \(sandboxes.wechatBaseURL)   (public-key trust mode)
             zvcms sandbox:      \(sandboxes.zvcmsBaseURL)
             A worker calls them with:
@@ -39,9 +49,21 @@ struct SandboxCommand: AsyncParsableCommand {
               COUPON_ZVCMS_GRANT_CODE=\(ids.zvcmsGrantCode)
               COUPON_ZVCMS_OPEN_KEY_FILE=\(files.zvcmsOpenKey)
             Sample data: WeChat stock \(ids.stockID) (appid \(ids.appid)); zvcms customer \(ids.zvcmsCustomerID), couponId \(ids.zvcmsCouponID).
-            Ctrl-C to stop.
-            """)
-        await Signals.waitForTermination()
+            """
+        if let adminPort {
+            let logger = Logger(label: "coupon-worker.sandbox-admin")
+            let api = SandboxAdminAPI(sandboxes: sandboxes)
+            try await LoopbackControlServer(router: api.router(), port: adminPort, logger: logger).run { url in
+                Console.line(banner)
+                Console.line("admin: \(url)")
+                Console.line("Ctrl-C to stop.")
+                await Signals.waitForTermination()
+            }
+        } else {
+            Console.line(banner)
+            Console.line("Ctrl-C to stop.")
+            await Signals.waitForTermination()
+        }
         await sandboxes.stop()
     }
 }

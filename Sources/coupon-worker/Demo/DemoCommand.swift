@@ -26,17 +26,17 @@ struct DemoCommand: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coupon-worker-demo-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: folder) }
 
-        print("▶ starting an in-process Kafka cluster (librdkafka mock, 3 brokers)…")
+        Console.line("▶ starting an in-process Kafka cluster (librdkafka mock, 3 brokers)…")
         let cluster = try KafkaMockCluster(brokers: 3, logger: logger)
         for topic in Topology.defaultTopics { try cluster.createTopic(topic, partitions: 6) }
-        print("  bootstrap servers: \(cluster.bootstrapServers)")
-        print("▶ starting the WeChat Pay and zvcms sandboxes…")
+        Console.line("  bootstrap servers: \(cluster.bootstrapServers)")
+        Console.line("▶ starting the WeChat Pay and zvcms sandboxes…")
         var sandboxLogger = logger
         sandboxLogger.logLevel = .critical  // Hummingbird reports its own cancellation at stop as an error
         let sandboxes = try await ProviderSandboxes.start(keysDirectory: folder.appendingPathComponent("keys"), logger: sandboxLogger)
-        print("  WeChat Pay: \(sandboxes.wechatBaseURL)   zvcms: \(sandboxes.zvcmsBaseURL)")
+        Console.line("  WeChat Pay: \(sandboxes.wechatBaseURL)   zvcms: \(sandboxes.zvcmsBaseURL)")
         let storePath = folder.appendingPathComponent("idempotency.sqlite").path
-        print("▶ idempotency store: sqlite:\(storePath)")
+        Console.line("▶ idempotency store: sqlite:\(storePath)")
 
         var settings = WorkerSettings()
         settings.kafka.brokers = cluster.bootstrapServers
@@ -65,11 +65,11 @@ struct DemoCommand: AsyncParsableCommand {
                 ).runService()
             }
         }
-        if let httpPort { print("▶ operator port: http://127.0.0.1:\(httpPort)/metrics") }
+        if let httpPort { Console.line("▶ operator port: http://127.0.0.1:\(httpPort)/metrics") }
 
         let script = DemoScript()
         let viewer = try ResultViewer(bootstrapServers: cluster.bootstrapServers, logger: logger)
-        print("▶ sending \(script.steps.count) sample commands; results as they arrive:\n")
+        Console.line("▶ sending \(script.steps.count) sample commands; results as they arrive:\n")
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
         for step in script.steps {
             _ = try await producer.send(KafkaOutgoingMessage(
@@ -80,11 +80,11 @@ struct DemoCommand: AsyncParsableCommand {
 
         let maxIssuances = script.steps.map { sandboxes.issuanceCount(outRequestNo: $0.key) }.max() ?? 0
         let summary = DemoSummary(script: script, seen: seen, maxIssuancesPerKey: maxIssuances)
-        print(summary.render())
+        Console.line(summary.render())
 
         if keepRunning {
-            print("\nStill running. Kafka: \(cluster.bootstrapServers)  (e.g. kcat -b \(cluster.bootstrapServers) -C -t \(Topology.results))")
-            print("Produce commands to \(Topology.issue) / \(Topology.query). Ctrl-C to stop.")
+            Console.line("\nStill running. Kafka: \(cluster.bootstrapServers)  (e.g. kcat -b \(cluster.bootstrapServers) -C -t \(Topology.results))")
+            Console.line("Produce commands to \(Topology.issue) / \(Topology.query). Ctrl-C to stop.")
             await Signals.waitForTermination()
         }
         await viewer.close()

@@ -35,10 +35,10 @@ struct ResultViewer {
                             let code = message.header(named: "x-coupon-error-code").map { String(decoding: $0, as: UTF8.self) } ?? "?"
                             let reason = message.header(named: "x-coupon-error-reason").map { String(decoding: $0, as: UTF8.self) } ?? ""
                             seen.deadLetters.append((key, code, reason))
-                            print("  ✉ dead letter   \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(code): \(reason)")
+                            Console.line("  ✉ dead letter   \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(code): \(reason)")
                         } else if let event = try? JSONDecoder().decode(ResultEvent.self, from: Data(message.value)) {
                             seen.results.append(event)
-                            print("  " + Self.line(event))
+                            Console.line("  " + Self.line(event))
                         }
                         if seen.results.count >= results && seen.deadLetters.count >= deadLetters { return seen }
                     }

@@ -1,0 +1,221 @@
+import AsyncHTTPClient
+import Foundation
+import Kafka
+import TestSupport
+import Testing
+
+/// The built `coupon-worker` binary, next to this test bundle.
+let couponWorkerBinary: URL = {
+    let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return testBinary.deletingLastPathComponent().appendingPathComponent("coupon-worker")
+}()
+
+/// A running `coupon-worker` child process whose output lines can be awaited.
+final class ChildProcess: @unchecked Sendable {
+    // Safe: `process` is only touched by the owning test task; lines flow through an AsyncStream.
+    let process = Process()
+    let lines: AsyncStream<String>
+    private let stdout = Pipe()
+    private let stderr = Pipe()
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = couponWorkerBinary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        lines = stream
+        let buffer = LineBuffer()
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                continuation.finish()
+                handle.readabilityHandler = nil
+                return
+            }
+            for line in buffer.append(data) { continuation.yield(line) }
+        }
+        try process.run()
+    }
+
+    /// Waits for the first output line containing `text`.
+    func waitForLine(containing text: String) async -> String? {
+        for await line in lines where line.contains(text) { return line }
+        return nil
+    }
+
+    /// Everything written to standard error, once the process ended.
+    func standardError() -> String {
+        String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    func terminate() { process.terminate() }
+
+    func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }
+        }
+    }
+}
+
+/// Splits a byte stream into lines.
+final class LineBuffer: @unchecked Sendable {
+    // Safe: only the pipe's readability handler calls `append`, one call at a time.
+    private var pending = Data()
+
+    func append(_ data: Data) -> [String] {
+        pending.append(data)
+        var lines: [String] = []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+            pending.removeSubrange(pending.startIndex...newline)
+        }
+        return lines
+    }
+}
+
+/// A TCP port nobody listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+@Suite("The coupon-worker executable", .serialized, .timeLimit(.minutes(3)))
+struct ExecutableTests {
+    @Test("a wrong configuration fails at start with one clear line per problem, no stack trace and no secret")
+    func wrongConfigurationFailsClearly() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let secret = "TOP-SECRET-KEY-MATERIAL-0123456789"
+        let badPEM = folder.appendingPathComponent("apiclient_key.pem")
+        try "-----BEGIN PRIVATE KEY-----\n\(secret)\n-----END PRIVATE KEY-----\n".write(to: badPEM, atomically: true, encoding: .utf8)
+        let apiV3 = folder.appendingPathComponent("apiv3_key")
+        try "\(secret)\n".write(to: apiV3, atomically: true, encoding: .utf8)
+        let config = folder.appendingPathComponent("config.json")
+        try """
+            {"wechat":{"merchants":[{"mchid":"1900000001","cert_serial":"ABC","private_key_file":"\(badPEM.path)",
+              "apiv3_key_file":"\(apiV3.path)","base_url":"ftp://nowhere"}]},
+             "zvcms":{"accounts":[{"open_id":"o","grant_code":"g","open_key_file":"\(folder.path)/missing-open-key"}]},
+             "store":"mysql://x"}
+            """.write(to: config, atomically: true, encoding: .utf8)
+
+        let child = try ChildProcess(["run", "--config", config.path], environment: ["COUPON_KAFKA_BROKERS": ""])
+        let status = await child.waitForExit()
+        let errors = child.standardError()
+        #expect(status == 78)
+        let lines = errors.split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { $0.hasPrefix("config: ") }, "\(lines)")
+        #expect(lines.contains { $0.contains("kafka.brokers") })
+        #expect(lines.contains { $0.contains("store") })
+        #expect(lines.contains { $0.contains("wechat.merchants[0]") })
+        #expect(lines.contains { $0.contains("zvcms.accounts[0]") && $0.contains("missing-open-key") })
+        #expect(!errors.contains(secret))
+        #expect(!errors.contains("Fatal error"))
+    }
+
+    @Test("the demo runs the whole product; its operator port serves health, readiness, metrics and records; SIGTERM stops it")
+    func demoServesTheOperatorPort() async throws {
+        let port = try freePort()
+        let child = try ChildProcess(["demo", "--keep-running", "--http-port", "\(port)"])
+        let summary = await child.waitForLine(containing: "every command got its result")
+        #expect(summary != nil)
+        #expect(await child.waitForLine(containing: "Still running") != nil)
+
+        let base = "http://127.0.0.1:\(port)"
+        func get(_ path: String) async throws -> (status: UInt, body: String) {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 4 << 20)
+            return (response.status.code, String(buffer: body))
+        }
+        #expect(try await get("/healthz").status == 200)
+        let ready = try await get("/readyz")
+        #expect(ready.status == 200)
+        #expect(ready.body.contains(#""ready":true"#))
+        let metrics = try await get("/metrics")
+        #expect(metrics.body.contains("coupon_results_total"))
+        #expect(metrics.body.contains("coupon_provider_request_duration_seconds"))
+        #expect(metrics.body.contains("coupon_commands_consumed_total"))
+        let record = try await get("/requests/DEMO-W-0001")
+        #expect(record.status == 200)
+        #expect(record.body.contains(#""state":"final""#))
+        #expect(try await get("/requests/NOT-THERE").status == 404)
+
+        child.terminate()
+        #expect(await child.waitForExit() == 0)
+    }
+
+    @Test("replay-dlq re-drives only the chosen dead letters to their source topic, without the error headers")
+    func replayDeadLetters() async throws {
+        let kafka = try MockKafka()
+        defer { kafka.shutdown() }
+        let source = try kafka.createTopic(prefix: "issue")
+        let dlq = try kafka.createTopic(prefix: "dlq")
+        let producer = try kafka.makeProducer()
+        func deadLetter(key: String, value: String, code: String) -> KafkaOutgoingMessage {
+            KafkaOutgoingMessage(
+                topic: dlq, key: Array(key.utf8), value: Array(value.utf8),
+                headers: [
+                    KafkaHeader(key: "traceparent", string: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                    KafkaHeader(key: "x-coupon-error-code", string: code),
+                    KafkaHeader(key: "x-coupon-error-source-topic", string: source),
+                ])
+        }
+        _ = try await producer.send(deadLetter(key: "ORD-FIX-1", value: #"{"fixed":1}"#, code: "PROVIDER_REJECTED"))
+        _ = try await producer.send(deadLetter(key: "ORD-BAD-1", value: "{not json", code: "INVALID_COMMAND"))
+        await producer.shutdown(timeout: .seconds(5))
+
+        let child = try ChildProcess([
+            "replay-dlq", "--brokers", kafka.bootstrapServers, "--topic", dlq, "--error-code", "PROVIDER_REJECTED",
+            "--idle-seconds", "3", "--group", MockKafka.uniqueName("replayer"),
+        ])
+        #expect(await child.waitForExit() == 0)
+
+        let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: kafka.logger)
+        try consumer.subscribe(topics: [source])
+        var replayed: KafkaConsumerMessage?
+        for try await message in consumer.messages {
+            replayed = message
+            break
+        }
+        await consumer.close()
+        let message = try #require(replayed)
+        #expect(message.key.map { String(decoding: $0, as: UTF8.self) } == "ORD-FIX-1")
+        #expect(String(decoding: message.value, as: UTF8.self) == #"{"fixed":1}"#)
+        #expect(message.header(named: "traceparent") != nil)
+        #expect(message.headers.allSatisfy { !$0.key.hasPrefix("x-coupon-error-") })
+        let positions = try await sourceRecordCount(kafka: kafka, topic: source)
+        #expect(positions == 1)  // the INVALID_COMMAND record was not replayed
+    }
+}
+
+/// How many records `topic` (one partition) holds, read by a fresh consumer to its end.
+func sourceRecordCount(kafka: MockKafka, topic: String) async throws -> Int {
+    let producer = try kafka.makeProducer()
+    // A marker at the end tells the reader it has seen everything before it.
+    _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: Array("end-marker".utf8)))
+    await producer.shutdown(timeout: .seconds(5))
+    let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: kafka.logger)
+    try consumer.subscribe(topics: [topic])
+    var count = 0
+    for try await message in consumer.messages {
+        if message.value == Array("end-marker".utf8) { break }
+        count += 1
+    }
+    await consumer.close()
+    return count
+}
