@@ -37,6 +37,11 @@ public final class CouponWorker: Service, Sendable {
         public var revokeGrace: Duration = .seconds(10)
         /// How often consumer lag is read from librdkafka's statistics into metrics.
         public var lagInterval: Duration = .seconds(5)
+        /// A command running longer than this makes the instance not live (`/healthz` 503), so
+        /// its orchestrator restarts it. librdkafka 2.0.2 resets `max.poll.interval.ms` on any
+        /// poll, so Kafka alone would keep a stuck instance in the group forever. Keep it above
+        /// the retry budget plus a provider timeout.
+        public var stuckCommandLimit: Duration = .seconds(300)
 
         public init() {}
     }
@@ -80,20 +85,40 @@ public final class CouponWorker: Service, Sendable {
             topics: .init(results: configuration.resultsTopic, deadLetters: configuration.deadLetterTopic), logger: logger)
     }
 
-    /// A snapshot for `/readyz` and operators.
-    public struct Status: Sendable {
+    /// A snapshot for `/healthz`, `/readyz` and operators.
+    public struct Status: Sendable, Hashable {
         public var assignedPartitions: Int
         public var pausedPartitions: Int
         public var inFlight: Int
         public var storeError: String?
+        /// How long the longest-running command has run.
+        public var oldestCommandAge: Duration?
+        public var stuckCommandLimit: Duration
+
+        public init(
+            assignedPartitions: Int, pausedPartitions: Int, inFlight: Int, storeError: String?,
+            oldestCommandAge: Duration?, stuckCommandLimit: Duration
+        ) {
+            self.assignedPartitions = assignedPartitions
+            self.pausedPartitions = pausedPartitions
+            self.inFlight = inFlight
+            self.storeError = storeError
+            self.oldestCommandAge = oldestCommandAge
+            self.stuckCommandLimit = stuckCommandLimit
+        }
+
+        /// Ready for work: partitions assigned and the store answering.
         public var isReady: Bool { assignedPartitions > 0 && storeError == nil }
+        /// Not stuck: no command has outlived `stuckCommandLimit`.
+        public var isLive: Bool { (oldestCommandAge ?? .zero) < stuckCommandLimit }
     }
 
     public var status: Status {
         let assigned = (try? consumer.assignment().count) ?? 0
         return Status(
             assignedPartitions: assigned, pausedPartitions: flows.pausedPartitions.count, inFlight: limit.inUse,
-            storeError: storeHealth.lastError)
+            storeError: storeHealth.lastError, oldestCommandAge: flows.oldestRunning,
+            stuckCommandLimit: configuration.stuckCommandLimit)
     }
 
     /// Runs until cancelled or gracefully shut down; then drains, commits and closes.
@@ -231,11 +256,20 @@ public final class CouponWorker: Service, Sendable {
         await RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger).partitionsRevoked(partitions)
     }
 
+    /// Reads consumer lag into metrics and reports a stuck command, every `lagInterval`.
     private func reportLag() async {
+        var reportedStuck = false
         while !Task.isCancelled {
             for (tp, lag) in consumer.consumerLag() {
                 metrics.consumerLag(topic: tp.topic, partition: tp.partition, lag: lag)
             }
+            let status = self.status
+            if !status.isLive && !reportedStuck {
+                logger.critical("a command has run past the stuck-command limit; /healthz reports not live", metadata: [
+                    "running_for_s": "\(Int((status.oldestCommandAge ?? .zero).seconds))",
+                ])
+            }
+            reportedStuck = !status.isLive
             try? await Task.sleep(for: configuration.lagInterval)
         }
     }

@@ -52,6 +52,11 @@ final class ChildProcess: @unchecked Sendable {
 
     func terminate() { process.terminate() }
 
+    deinit {
+        // A test that failed half-way must not leave a worker running.
+        if process.isRunning { process.terminate() }
+    }
+
     func waitForExit() async -> Int32 {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {

@@ -81,6 +81,21 @@ struct FlowTests {
         #expect(policy.delay(afterAttempt: 1, elapsed: .seconds(10), random: 0) == nil)  // budget used up
         #expect(policy.delay(afterAttempt: 1, elapsed: .milliseconds(9_950), random: 1) == nil)  // would end past the budget
     }
+
+    @Test("an instance is not live once a command outlives the stuck-command limit, and not ready without partitions or store")
+    func liveAndReadyRules() {
+        func status(age: Duration?, assigned: Int = 3, storeError: String? = nil) -> CouponWorker.Status {
+            CouponWorker.Status(
+                assignedPartitions: assigned, pausedPartitions: 0, inFlight: 1, storeError: storeError,
+                oldestCommandAge: age, stuckCommandLimit: .seconds(300))
+        }
+        #expect(status(age: nil).isLive)
+        #expect(status(age: .seconds(299)).isLive)
+        #expect(!status(age: .seconds(300)).isLive)
+        #expect(status(age: nil).isReady)
+        #expect(!status(age: nil, assigned: 0).isReady)
+        #expect(!status(age: nil, storeError: "unreachable").isReady)
+    }
 }
 
 actor OrderLog {

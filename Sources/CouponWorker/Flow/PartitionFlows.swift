@@ -13,6 +13,8 @@ final class PartitionFlows: Sendable {
         var generation: UInt64
         var tracker = OffsetTracker()
         var tasks: [Int64: Task<Void, Never>] = [:]
+        /// When each running command was admitted, for the stuck-command watchdog.
+        var admitted: [Int64: ContinuousClock.Instant] = [:]
         /// Offsets whose task finished before `attach` saw it.
         var finishedBeforeAttach: Set<Int64> = []
         var paused = false
@@ -52,6 +54,7 @@ final class PartitionFlows: Sendable {
             }
             guard message.assignmentGeneration == flow.generation, !flow.revoking else { return .drop }
             flow.tracker.begin(message.offset)
+            flow.admitted[message.offset] = .now
             var pause = false
             if !flow.paused && flow.tracker.inFlight >= partitionBufferLimit {
                 flow.paused = true
@@ -84,6 +87,7 @@ final class PartitionFlows: Sendable {
         let completion = state.withLock { state -> Completion in
             guard var flow = state.flows[tp], flow.generation == generation else { return Completion(storeOffset: nil, resume: false) }
             if flow.tasks.removeValue(forKey: offset) == nil { flow.finishedBeforeAttach.insert(offset) }
+            flow.admitted[offset] = nil
             var stored: Int64?
             if acknowledged {
                 stored = flow.tracker.complete(offset)
@@ -143,6 +147,14 @@ final class PartitionFlows: Sendable {
     /// All tasks still running.
     func allTasks() -> [Task<Void, Never>] {
         state.withLock { $0.flows.values.flatMap { $0.tasks.values } }
+    }
+
+    /// How long the longest-running command has been running, if any runs.
+    var oldestRunning: Duration? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            state.flows.values.flatMap(\.admitted.values).min().map { $0.duration(to: now) }
+        }
     }
 
     /// Partitions currently tracked.

@@ -12,7 +12,17 @@ enum SidePort {
         registry: PrometheusCollectorRegistry, logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
+        router.get("healthz") { _, _ -> Response in
+            // Not live when a command is stuck: the orchestrator restarts the instance and
+            // the command's claim protects it (see CouponWorker.Configuration.stuckCommandLimit).
+            let status = worker.status
+            let body = status.isLive
+                ? "ok\n"
+                : "stuck: a command has run for \(Int((status.oldestCommandAge ?? .zero) / .seconds(1))) s\n"
+            return Response(
+                status: status.isLive ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
         router.get("readyz") { _, _ -> Response in
             let status = worker.status
             let body = """
