@@ -164,15 +164,13 @@ final class SQLiteRecordDatabase: RecordDatabase {
     /// `$1` → `?1`: the shared SQL uses PostgreSQL's placeholders; SQLite's numbered form binds
     /// the n-th value to `?n` wherever it appears, exactly as PostgreSQL does for `$n`.
     private static func numberedPlaceholders(_ sql: String) -> String {
-        var out = ""
-        out.reserveCapacity(sql.utf8.count)
-        var previous: Character?
-        for character in sql {
-            if previous == "$", character.isNumber { out.removeLast(); out.append("?") }
-            out.append(character)
-            previous = character
+        // Byte-wise: this runs for every statement (a Character walk showed up at 5 % of CPU).
+        var bytes = Array(sql.utf8)
+        for i in bytes.indices.dropLast()
+        where bytes[i] == UInt8(ascii: "$") && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i + 1]) {
+            bytes[i] = UInt8(ascii: "?")
         }
-        return out
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func data(_ value: SQLValue) -> SQLiteData {

@@ -1,0 +1,35 @@
+import CouponSandbox
+
+/// The commands the scenarios send: valid issues the sandboxes accept, each with its own
+/// out_request_no (so every one is a real provider call, never a replay).
+enum BenchCommands {
+    /// A zvcms coupon issue.
+    static func zvcmsIssue(_ outRequestNo: String) -> [UInt8] {
+        let ids = ProviderSandboxes.Identities.self
+        return Array(
+            #"{"out_request_no":"\#(outRequestNo)","provider":"zvcms","operation":"coupon.issue","params":{"couponId":"\#(ids.zvcmsCouponID)","customerId":"\#(ids.zvcmsCustomerID)","num":1}}"#
+                .utf8)
+    }
+
+    /// A WeChat merchant-coupon send. The stock allows 1,000 coupons per user, so the
+    /// openid changes every 500 commands.
+    static func wechatIssue(_ outRequestNo: String, index: Int) -> [UInt8] {
+        let ids = ProviderSandboxes.Identities.self
+        let openid = "oBenchUser" + String(index / 500).leftPadded(to: 18)
+        return Array(
+            #"{"out_request_no":"\#(outRequestNo)","provider":"wechat","operation":"product_coupon.send","merchant":"\#(ids.mchid)","params":{"openid":"\#(openid)","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","coupon_type":"NORMAL"}}"#
+                .utf8)
+    }
+
+    /// `BENCH-<run>-<index>`, unique across runs against the same store.
+    static func outRequestNo(run: String, index: Int) -> String {
+        "BENCH-\(run)-\(String(index).leftPadded(to: 7))"
+    }
+}
+
+extension String {
+    /// Zero-padded on the left to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

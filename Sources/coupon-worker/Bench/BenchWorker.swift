@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import CouponSandbox
+import CouponWorker
+import Foundation
+import IdempotencyStore
+import Kafka
+import Logging
+
+/// One worker instance, assembled exactly as `coupon-worker run` assembles it
+/// (`WorkerRuntime.assemble`), pointed at the bench's cluster, sandboxes and topics.
+struct BenchWorker: Sendable {
+    /// The knobs a scenario turns; everything else is `run`'s default.
+    struct Shape: Sendable {
+        var maxInFlight = 256
+        /// `worker.partition_buffer`: commands in flight per partition before it is paused.
+        var partitionBuffer = 512
+        var providers: Set<Provider> = [.zvcms]
+        /// The worker consumer's `fetch.wait.max.ms` (see `BenchStage.consumerProperties`).
+        var fetchWaitMilliseconds = BenchStage.defaultFetchWaitMilliseconds
+
+        enum Provider: String, Sendable { case zvcms, wechat }
+    }
+
+    private let parts: WorkerRuntime.Assembled
+    private let task: Task<Void, any Error>
+
+    /// Assembles and starts a worker that reads `topics` and stores in a fresh SQLite file.
+    /// `sandboxes`: the stage's unless a scenario brings fresh ones.
+    static func start(
+        on stage: BenchStage, topics: BenchStage.Topics, shape: Shape, sandboxes: ProviderSandboxes? = nil
+    ) async throws -> BenchWorker {
+        let sandboxes = sandboxes ?? stage.sandboxes
+        var settings = WorkerSettings()
+        settings.kafka.brokers = stage.bootstrapServers
+        settings.kafka.group = BenchStage.uniqueName("workers")
+        // Also given to the worker's producer, which ignores consumer properties.
+        settings.kafka.properties = BenchStage.consumerProperties(fetchWaitMilliseconds: shape.fetchWaitMilliseconds)
+        settings.topics = .init(issue: topics.issue, query: topics.query, results: topics.results, dlq: topics.deadLetters)
+        settings.store = "sqlite:\(stage.sqlitePath("worker"))"
+        settings.http.port = 0
+        settings.worker.maxInFlight = shape.maxInFlight
+        settings.worker.partitionBuffer = shape.partitionBuffer
+        settings.worker.leaseSeconds = 60
+        let files = sandboxes.keyFiles
+        let ids = ProviderSandboxes.Identities.self
+        // Rate limits must not cap a benchmark: it measures the worker, not the limiter.
+        let unlimited = 1_000_000.0
+        if shape.providers.contains(.wechat) {
+            settings.wechat.merchants = [.init(
+                mchid: ids.mchid, baseURL: sandboxes.wechatBaseURL, certSerial: ids.certificateSerial,
+                privateKeyFile: files.wechatPrivateKey, apiV3KeyFile: files.wechatAPIv3Key,
+                publicKeyFile: files.wechatPublicKey, publicKeyID: ids.publicKeyID, ratePerSecond: unlimited)]
+        }
+        if shape.providers.contains(.zvcms) {
+            settings.zvcms.accounts = [.init(
+                openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
+                baseURL: sandboxes.zvcmsBaseURL, ratePerSecond: unlimited)]
+        }
+        let parts = try await WorkerRuntime.assemble(settings: settings, logger: stage.logger)
+        let task = Task { try await parts.worker.run() }
+        return BenchWorker(parts: parts, task: task)
+    }
+
+    /// Stops the worker (drain, commit) and releases what it assembled.
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        await parts.producer.shutdown(timeout: .seconds(5))
+        await parts.store.close()
+        try? await parts.httpClient.shutdown()
+    }
+}

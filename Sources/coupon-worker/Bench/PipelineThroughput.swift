@@ -1,0 +1,66 @@
+import CouponSandbox
+import Foundation
+import Kafka
+
+/// Scenarios 2–4: the whole pipeline (validate, claim, signed HTTP call, complete, publish,
+/// offset) on SQLite, against a backlog of unique issue commands.
+///
+/// The commands are produced before the worker starts, so it runs flat out; the rate is
+/// taken between the first and the last result the worker published, which leaves group
+/// join and connection set-up out.
+struct PipelineThroughput {
+    typealias Provider = BenchWorker.Shape.Provider
+
+    var provider: Provider
+    var commands: Int
+    var partitions: Int32 = 6
+    var providerLatency: Duration = .zero
+    var shape = BenchWorker.Shape()
+    /// How long the run may take before it counts as stuck.
+    var timeout: Duration = .seconds(600)
+
+    struct Measurement: Sendable {
+        var tally: ResultTally
+        /// Commands/s.
+        var rate: Double { tally.rate ?? 0 }
+    }
+
+    func run(on stage: BenchStage) async throws -> Measurement {
+        let run = UUID().uuidString.prefix(6).uppercased()
+        let topics = try stage.workerTopics("\(provider.rawValue)", partitions: partitions)
+        let provider = self.provider
+        try await SendWindow.send(count: commands, window: 5_000, producer: stage.producer) { index in
+            let key = BenchCommands.outRequestNo(run: String(run), index: index)
+            let value = provider == .zvcms ? BenchCommands.zvcmsIssue(key) : BenchCommands.wechatIssue(key, index: index)
+            return KafkaOutgoingMessage(topic: topics.issue, key: Array(key.utf8), value: value)
+        }
+        // WeChat runs get sandboxes of their own: see `BenchStage.freshSandboxes`.
+        let fresh = provider == .wechat ? try await stage.freshSandboxes() : nil
+        let sandboxes = fresh ?? stage.sandboxes
+        let faults = provider == .zvcms ? sandboxes.zvcms.faults : sandboxes.wechat.faults
+        faults.latency = providerLatency
+        defer { faults.latency = .zero }
+
+        var shape = self.shape
+        shape.providers = [provider]
+        let reader = try stage.reader(of: [topics.results])
+        let worker: BenchWorker
+        do {
+            worker = try await BenchWorker.start(on: stage, topics: topics, shape: shape, sandboxes: sandboxes)
+        } catch {
+            await reader.close()
+            await fresh?.stop()
+            throw error
+        }
+        let tally: Result<ResultTally, any Error>
+        do {
+            tally = .success(try await ResultTally.read(reader, expected: commands, timeout: timeout))
+        } catch {
+            tally = .failure(error)
+        }
+        await worker.stop()
+        await reader.close()
+        await fresh?.stop()
+        return Measurement(tally: try tally.get())
+    }
+}
