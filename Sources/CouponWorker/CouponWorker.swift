@@ -139,6 +139,11 @@ public final class CouponWorker: Service, Sendable {
         // and the final commit still deserve their time.
         await Task {
             await self.drainAll()
+            // Commit while still a member: once close() starts leaving the group, the
+            // coordinator may refuse the commit as a rebalance in progress.
+            do { try await self.consumer.commit() } catch {
+                self.logger.warning("final commit before leaving the group failed", metadata: ["error": "\(error)"])
+            }
             await self.consumer.close()
         }.value
         logger.info("worker stopped")

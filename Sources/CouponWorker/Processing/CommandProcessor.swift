@@ -24,13 +24,16 @@ public final class CommandProcessor: Sendable {
         public var owner: String
         /// The largest command accepted, in bytes.
         public var maxCommandBytes: Int
+        /// A store call without an answer by then counts as an unreachable store.
+        public var storeCallDeadline: Duration
 
         public init(leaseDuration: Duration = .seconds(60), retry: RetryPolicy = RetryPolicy(), owner: String,
-                    maxCommandBytes: Int = 64 * 1024) {
+                    maxCommandBytes: Int = 64 * 1024, storeCallDeadline: Duration = .seconds(10)) {
             self.leaseDuration = leaseDuration
             self.retry = retry
             self.owner = owner
             self.maxCommandBytes = maxCommandBytes
+            self.storeCallDeadline = storeCallDeadline
         }
     }
 
@@ -298,12 +301,12 @@ public final class CommandProcessor: Sendable {
 
     /// Runs a store call, waiting out an unavailable store (no command passes meanwhile).
     /// Input errors are thrown to the caller as `StoreError`; cancellation as `CancellationError`.
-    private func guarded<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         var delay = Duration.milliseconds(50)
         while true {
             try Task.checkCancellation()
             do {
-                let value = try await body()
+                let value = try await StoreDeadline.run(within: settings.storeCallDeadline, body)
                 storeHealth.markHealthy()
                 return value
             } catch let error as StoreError {
@@ -320,7 +323,7 @@ public final class CommandProcessor: Sendable {
     }
 
     /// `guarded` for calls whose input was already accepted by a claim.
-    private func guardedIgnoringInput<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    private func guardedIgnoringInput<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await guarded(body)
         } catch let error as StoreError {
