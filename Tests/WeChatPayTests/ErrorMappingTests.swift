@@ -122,9 +122,9 @@ struct ErrorMappingTests {
 
     @Test("a timeout after the coupon was issued is retryable and ambiguous")
     func timeoutAfterProcessingAmbiguous() async throws {
-        try await WeChatFixture.with { fixture in
-            let client = try fixture.makeClient(configuration: WeChatPayClient.Configuration(timeout: .seconds(1)))
-            _ = try await client.refreshPlatformCertificates()
+        // Public-key trust: no certificate download has to fit inside the short timeout.
+        try await WeChatFixture.with(trust: .publicKey) { fixture in
+            let client = try fixture.makeClient(configuration: WeChatPayClient.Configuration(timeout: .seconds(2)))
             fixture.sandbox.faults.inject(.timeoutAfterProcessing, pathContains: "product-coupons")
             let failure = try #require(await Self.failure { _ = try await Self.send(client, "ORD-timeout") })
             #expect(failure.code == .providerUnavailable)
@@ -162,7 +162,7 @@ struct ErrorMappingTests {
         let port = try await Self.closedPort()
         try await WeChatFixture.with(trust: .publicKey) { fixture in
             let client = try fixture.makeClient(
-                configuration: WeChatPayClient.Configuration(timeout: .seconds(1)), baseURL: "http://127.0.0.1:\(port)",
+                configuration: WeChatPayClient.Configuration(timeout: .seconds(10)), baseURL: "http://127.0.0.1:\(port)",
                 backupBaseURL: fixture.baseURL)
             let response = try await Self.send(client, "ORD-backup")
             #expect(response.outRequestNo == "ORD-backup")

@@ -49,7 +49,7 @@ struct ReconciliationTests {
     func providerReconcilesTimedOutIssue() async throws {
         try await WeChatFixture.with(trust: .publicKey) { fixture in
             let provider = WeChatCouponProvider(
-                client: try fixture.makeClient(configuration: WeChatPayClient.Configuration(timeout: .seconds(1))))
+                client: try fixture.makeClient(configuration: WeChatPayClient.Configuration(timeout: .seconds(3))))
             let command = CouponCommand(
                 outRequestNo: "ORD-amb", operation: .wechatProductCouponSend, merchant: WeChatFixture.mchid,
                 params: ["openid": "oAmb", "appid": .string(WeChatFixture.appid), "stock_id": .string(WeChatFixture.stockID)])
