@@ -1,0 +1,134 @@
+"""What a scenario counted, the invariants over those counts, and the table it prints."""
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Figures:
+    commands_sent: int = 0
+    results_received: int = 0
+    commands_answered: int = 0
+    max_issuances: object = "n/a"  # int, or "n/a" when the sandbox cannot be asked
+    missing_results: int = 0
+    dlq_records: int = 0
+    worker_restarts: int = 0
+    crashes: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    replayed: int = 0
+    extra: dict = field(default_factory=dict)  # scenario-specific figures, printed too
+
+    def rows(self):
+        rows = [
+            ("commands sent", self.commands_sent),
+            ("results received", self.results_received),
+            ("commands with a result", self.commands_answered),
+            ("max issuances per out_request_no", self.max_issuances),
+            ("missing results", self.missing_results),
+            ("DLQ records", self.dlq_records),
+            ("worker restarts", self.worker_restarts),
+            ("crashes (unexpected exits)", self.crashes),
+        ]
+        for status in ("succeeded", "failed", "rejected", "unknown"):
+            rows.append((f"results {status}", self.statuses.get(status, 0)))
+        rows.append(("results replayed", self.replayed))
+        rows.extend(self.extra.items())
+        return rows
+
+
+class ScenarioReport:
+    """One scenario's figures, failed invariants and notes."""
+
+    def __init__(self, name):
+        self.name = name
+        self.figures = Figures()
+        self.failures = []
+        self.notes = []
+        self.started = time.monotonic()
+        self.duration = None
+
+    def fail(self, message):
+        self.failures.append(message)
+
+    def note(self, message):
+        self.notes.append(message)
+
+    def expect(self, condition, message):
+        if not condition:
+            self.fail(message)
+
+    @property
+    def passed(self):
+        return not self.failures
+
+    def finish(self):
+        self.duration = time.monotonic() - self.started
+        return self
+
+    def render(self):
+        width = max(len(label) for label, _ in self.figures.rows())
+        lines = ["", f"=== {self.name}: {'PASSED' if self.passed else 'FAILED'} in {self.duration:.1f}s"]
+        lines += [f"  {label:<{width}}  {value}" for label, value in self.figures.rows()]
+        lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  FAILED: {f}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def tally(report, stack, commands, expect_results=True):
+    """Fills the common figures from what the stack and its collector saw, and checks the
+    invariants every load scenario shares: a result for every delivered command, at most one
+    issuance per out_request_no, no crash."""
+    f = report.figures
+    delivered = stack.producer.delivered
+    expected = [c.out_request_no for c in commands if c.key in delivered]
+    results, dead_letters = stack.collector.snapshot()
+    f.commands_sent = len(commands)
+    f.results_received = sum(len(v) for v in results.values())
+    f.commands_answered = sum(1 for no in expected if no in results)
+    f.dlq_records = sum(len(v) for v in dead_letters.values())
+    f.worker_restarts = stack.restarts
+    f.crashes = len(stack.crashes)
+    for events in results.values():
+        for event in events:
+            f.statuses[event.get("status")] += 1
+            f.replayed += 1 if event.get("replayed") else 0
+    undelivered = len(commands) - len(expected)
+    if undelivered:
+        report.fail(f"{undelivered} commands were never delivered to Kafka by the producer: "
+                    f"{list(stack.producer.failed.items())[:3]}")
+    if expect_results:
+        missing = [no for no in expected if no not in results]
+        f.missing_results = len(missing)
+        report.expect(not missing, f"{len(missing)} commands without a result, e.g. {missing[:5]}")
+
+    issuances = stack.issuances()
+    if issuances is None:
+        report.fail("issuances per out_request_no cannot be checked: the sandbox has no --admin-port (GET /issuances)")
+    else:
+        counts = {}
+        for provider, per_key in issuances.items():
+            for no, n in per_key.items():
+                counts[(provider, no)] = n
+        f.max_issuances = max(counts.values(), default=0)
+        doubles = {k: n for k, n in counts.items() if n > 1}
+        report.expect(not doubles, f"{len(doubles)} out_request_nos issued more than once: {list(doubles.items())[:5]}")
+        # An issuance whose every result says it failed: the order system was told "no coupon"
+        # although the user has one. Not an invariant of the brief, but a finding worth naming.
+        issued_not_succeeded = []
+        for (provider, no), n in counts.items():
+            statuses = {e.get("status") for e in results.get(no, [])}
+            if n >= 1 and statuses and "succeeded" not in statuses and "unknown" not in statuses:
+                issued_not_succeeded.append((no, sorted(statuses)))
+        f.extra["issued but result failed/rejected"] = len(issued_not_succeeded)
+        if issued_not_succeeded:
+            report.note(f"{len(issued_not_succeeded)} coupons were issued although every result for their "
+                        f"out_request_no says otherwise, e.g. {issued_not_succeeded[:3]}")
+    divergent = [no for no, events in results.items() if len({e.get("event_id") for e in events}) > 1]
+    f.extra["out_request_nos with differing results"] = len(divergent)
+    if divergent:
+        sample = {no: [(e.get("status"), e.get("replayed")) for e in results[no]] for no in divergent[:3]}
+        report.note(f"{len(divergent)} out_request_nos got results with different event_ids: {sample}")
+    for name, code, tail in stack.crashes:
+        report.fail(f"{name} exited unexpectedly with {code}:\n{tail}")
+    return results, dead_letters
