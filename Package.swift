@@ -123,12 +123,16 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Kafka", "CouponModel", "CouponSandbox", "WeChatPay", "Zvcms", "IdempotencyStore",
+                "Kafka", "CouponModel", "CouponSandbox", "WeChatPay", "Zvcms", "IdempotencyStore", "CouponWorker",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "CouponModelTests", dependencies: ["CouponModel", "TestSupport"]),
         .testTarget(
             name: "WeChatPayTests", dependencies: ["WeChatPay", "CouponSandbox", "TestSupport"],
@@ -137,12 +141,17 @@ let package = Package(
         .testTarget(
             name: "ZvcmsTests",
             dependencies: [
-                "Zvcms", "CouponSandbox", "TestSupport",
+                "Zvcms", "CouponModel", "CouponSandbox", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "IdempotencyStoreTests", dependencies: ["IdempotencyStore", "TestSupport"]),
+        .testTarget(
+            name: "IdempotencyStoreTests",
+            dependencies: [
+                "IdempotencyStore", "CouponModel", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "CouponWorkerTests",
             dependencies: [
