@@ -115,6 +115,22 @@ struct PipelineTests {
         }
     }
 
+    @Test("a bad message too large to dead-letter with its headers keeps its largest prefix that fits, and says so")
+    func oversizedDeadLetterIsTruncatedNotStuck() async throws {
+        try await withPipeline { harness, _ in
+            // Just under the broker's 1 MB limit on its own; over it with the x-coupon-error-* headers.
+            let original = [UInt8](repeating: UInt8(ascii: "x"), count: 999_800)
+            try await harness.send(bytes: original, key: "BIG-1")
+            try await harness.send(WorkerHarness.wechatIssue("AFTER-BIG-1"), key: "AFTER-BIG-1")
+            await harness.downstream.wait(results: 1, deadLetters: 1)
+            let dead = try #require(harness.downstream.deadLetters.first)
+            #expect(dead.headerString("x-coupon-error-value-truncated") == "999800")
+            #expect(dead.value.count < original.count)
+            #expect(dead.value == Array(original.prefix(dead.value.count)))
+            #expect(harness.downstream.results.first?.outRequestNo == "AFTER-BIG-1")
+        }
+    }
+
     @Test("a retryable failure is called again with the same out_request_no until it succeeds")
     func retryableFailuresAreRetried() async throws {
         try await withPipeline { harness, _ in

@@ -20,6 +20,9 @@ public enum DeadLetterHeaders {
     public static let sourceOffset = "x-coupon-error-source-offset"
     /// When the record was dead-lettered, RFC 3339 UTC with milliseconds.
     public static let at = "x-coupon-error-at"
+    /// Present only when the original value did not fit the broker's message limit together
+    /// with these headers: the original's size in bytes; the record holds its first bytes.
+    public static let valueTruncated = "x-coupon-error-value-truncated"
 
     /// The longest reason kept; longer ones are cut on a character boundary and end in `…`.
     public static let maxReasonBytes = 1024

@@ -44,15 +44,38 @@ public struct ResultPublisher: Sendable {
     }
 
     /// Dead-letters the original record: its key, bytes and headers, plus `x-coupon-error-*`.
+    ///
+    /// An original just under the broker's message limit no longer fits with the added
+    /// headers; retrying would stall its partition forever. Then the record keeps the
+    /// largest prefix of the value that fits, and `x-coupon-error-value-truncated` gives the
+    /// original size.
     public func deadLetter(_ original: KafkaConsumerMessage, cause: DeadLetterCause) async throws {
         var headers = original.headers
         headers.append(contentsOf: DeadLetterHeaders.build(
             code: cause.code, reason: cause.reason, field: cause.field,
             sourceTopic: original.topic, sourcePartition: original.partition, sourceOffset: original.offset
         ).map { KafkaHeader(key: $0.0, value: Array($0.1.utf8)) })
-        try await deliver(KafkaOutgoingMessage(
-            topic: topics.deadLetters, key: original.key, value: original.value, headers: headers))
+        var value = original.value[...]
+        while true {
+            var recordHeaders = headers
+            if value.count < original.value.count {
+                recordHeaders.append(KafkaHeader(key: DeadLetterHeaders.valueTruncated, string: String(original.value.count)))
+            }
+            do {
+                try await deliver(KafkaOutgoingMessage(
+                    topic: topics.deadLetters, key: original.key, value: Array(value), headers: recordHeaders))
+                return
+            } catch is MessageTooLarge where !value.isEmpty {
+                logger.warning("dead letter too large for the broker; keeping a prefix", metadata: [
+                    "topic": "\(original.topic)", "offset": "\(original.offset)", "bytes": "\(original.value.count)",
+                ])
+                value = value.prefix(value.count * 3 / 4)
+            }
+        }
     }
+
+    /// The broker (or the producer's own limit) cannot take a record this large: no retry helps.
+    struct MessageTooLarge: Error {}
 
     private func deliver(_ message: KafkaOutgoingMessage) async throws {
         var delay = Duration.milliseconds(100)
@@ -60,6 +83,8 @@ public struct ResultPublisher: Sendable {
             do {
                 _ = try await producer.send(message)
                 return
+            } catch where error.code == .messageSizeTooLarge && message.topic == topics.deadLetters {
+                throw MessageTooLarge()
             } catch {
                 logger.error("publish failed; retrying", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
                 try await Task.sleep(for: delay)
