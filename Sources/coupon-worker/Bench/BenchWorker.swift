@@ -33,8 +33,7 @@ struct BenchWorker: Sendable {
         var settings = WorkerSettings()
         settings.kafka.brokers = stage.bootstrapServers
         settings.kafka.group = BenchStage.uniqueName("workers")
-        // Also given to the worker's producer, which ignores consumer properties.
-        settings.kafka.properties = BenchStage.consumerProperties(fetchWaitMilliseconds: shape.fetchWaitMilliseconds)
+        settings.kafka.consumerProperties = BenchStage.consumerProperties(fetchWaitMilliseconds: shape.fetchWaitMilliseconds)
         settings.topics = .init(issue: topics.issue, query: topics.query, results: topics.results, dlq: topics.deadLetters)
         settings.store = "sqlite:\(stage.sqlitePath("worker"))"
         settings.http.port = 0

@@ -96,10 +96,10 @@ enum WorkerRuntime {
         // Each result waits for its delivery report before its offset moves: batching for
         // longer than a millisecond only adds latency.
         producerConfiguration.lingerMilliseconds = 1
-        producerConfiguration.properties = settings.kafka.properties ?? [:]
+        producerConfiguration.properties = settings.kafka.producer
         var consumerConfiguration = KafkaConsumerConfiguration(
             bootstrapServers: brokers, groupID: settings.kafka.group ?? "coupon-worker")
-        consumerConfiguration.properties = settings.kafka.properties ?? [:]
+        consumerConfiguration.properties = settings.kafka.consumer
         consumerConfiguration.statisticsIntervalMilliseconds = 5000
         var configuration = CouponWorker.Configuration()
         configuration.issueTopic = settings.topics.issue ?? Topology.issue

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// File shape (all keys optional but the ones a profile needs):
 /// ```json
-/// {"kafka":{"brokers":"…","group":"coupon-worker","properties":{"<librdkafka property>":"…"}},
+/// {"kafka":{"brokers":"…","group":"coupon-worker","properties":{"<librdkafka property>":"…"},
+///           "consumer_properties":{…},"producer_properties":{…}},
 ///  "topics":{"issue":"…","query":"…","results":"…","dlq":"…"},
 ///  "store":"sqlite:PATH | postgres://…", "http":{"port":8080},
 ///  "worker":{"max_in_flight":256,"max_attempts":5,"retry_budget_seconds":60,"lease_seconds":60,
@@ -18,12 +19,29 @@ import Foundation
 /// `COUPON_TOPIC_{ISSUE,QUERY,RESULTS,DLQ}`, `COUPON_STORE`, `COUPON_HTTP_PORT`,
 /// `COUPON_LOG_FORMAT`, `COUPON_LOG_LEVEL`, `COUPON_WECHAT_*` and `COUPON_ZVCMS_*` (one profile,
 /// merged into the first of the file or created), and `COUPON_KAFKA_PROPERTY_<name>` for any
-/// librdkafka property (`_` in the name stands for `.`).
+/// librdkafka property (`_` in the name stands for `.`), `COUPON_KAFKA_CONSUMER_PROPERTY_<name>`
+/// and `COUPON_KAFKA_PRODUCER_PROPERTY_<name>` for one side only.
 struct WorkerSettings: Codable, Sendable {
     struct Kafka: Codable, Sendable {
         var brokers: String?
         var group: String?
+        /// librdkafka properties for both the consumer and the producer.
         var properties: [String: String]?
+        /// Consumer-only properties (`session.timeout.ms`, …): given to the producer they
+        /// are ignored with a CONFWARN.
+        var consumerProperties: [String: String]?
+        /// Producer-only properties (`linger.ms`, `compression.type`, …).
+        var producerProperties: [String: String]?
+
+        enum CodingKeys: String, CodingKey {
+            case brokers, group, properties
+            case consumerProperties = "consumer_properties", producerProperties = "producer_properties"
+        }
+
+        /// What the consumer is given: the shared properties, then its own.
+        var consumer: [String: String] { (properties ?? [:]).merging(consumerProperties ?? [:]) { _, own in own } }
+        /// What the producer is given: the shared properties, then its own.
+        var producer: [String: String] { (properties ?? [:]).merging(producerProperties ?? [:]) { _, own in own } }
     }
 
     struct Topics: Codable, Sendable {
@@ -152,11 +170,18 @@ struct WorkerSettings: Codable, Sendable {
         if let v = env["COUPON_HTTP_PORT"] { http.port = Int(v) ?? -1 }
         if let v = env["COUPON_LOG_FORMAT"] { log.format = v }
         if let v = env["COUPON_LOG_LEVEL"] { log.level = v }
-        let prefix = "COUPON_KAFKA_PROPERTY_"
-        for (name, value) in env where name.hasPrefix(prefix) {
-            let property = name.dropFirst(prefix.count).replacingOccurrences(of: "_", with: ".")
-            kafka.properties = (kafka.properties ?? [:]).merging([property: value]) { _, new in new }
+        func properties(_ prefix: String) -> [String: String] {
+            Dictionary(
+                env.filter { $0.key.hasPrefix(prefix) }.map {
+                    ($0.key.dropFirst(prefix.count).replacingOccurrences(of: "_", with: "."), $0.value)
+                },
+                uniquingKeysWith: { _, last in last })
         }
+        kafka.properties = (kafka.properties ?? [:]).merging(properties("COUPON_KAFKA_PROPERTY_")) { _, new in new }
+        kafka.consumerProperties = (kafka.consumerProperties ?? [:])
+            .merging(properties("COUPON_KAFKA_CONSUMER_PROPERTY_")) { _, new in new }
+        kafka.producerProperties = (kafka.producerProperties ?? [:])
+            .merging(properties("COUPON_KAFKA_PRODUCER_PROPERTY_")) { _, new in new }
         let wechatKeys = [
             "COUPON_WECHAT_BASE_URL", "COUPON_WECHAT_MCHID", "COUPON_WECHAT_CERT_SERIAL",
             "COUPON_WECHAT_PRIVATE_KEY_FILE", "COUPON_WECHAT_APIV3_KEY_FILE", "COUPON_WECHAT_PUBLIC_KEY_FILE",

@@ -41,7 +41,8 @@ struct DemoCommand: AsyncParsableCommand {
         var settings = WorkerSettings()
         settings.kafka.brokers = cluster.bootstrapServers
         settings.kafka.group = "coupon-worker-demo"
-        settings.kafka.properties = ["topic.metadata.refresh.interval.ms": "1000"]
+        // Producer only: on a 2.0.2 consumer a short metadata refresh makes it rejoin its group.
+        settings.kafka.producerProperties = ["topic.metadata.refresh.interval.ms": "1000"]
         settings.store = "sqlite:\(storePath)"
         settings.http.port = httpPort ?? 0
         let files = sandboxes.keyFiles

@@ -143,7 +143,8 @@ class Stack:
         config = json.loads(json.dumps(self.worker_config))
         properties = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "1000"}
         properties.update(self.kafka_properties)
-        config.setdefault("kafka", {}).setdefault("properties", {}).update(properties)
+        # Consumer-only settings: given to the producer too they would only draw CONFWARNs.
+        config.setdefault("kafka", {}).setdefault("consumer_properties", {}).update(properties)
         self.config_path = os.path.join(self.directory, "worker-config.json")
         with open(self.config_path, "w") as f:
             json.dump(config, f, indent=2)
