@@ -25,6 +25,22 @@ public final class ProviderSandboxes: Sendable {
         public static let zvcmsTemplateID = "952"
     }
 
+    /// Commands against the sample data of `Identities`, as an order system would send them.
+    public enum SampleCommands {
+        /// A WeChat `product_coupon.send`; `merchant` left out uses the only profile.
+        public static func wechatIssue(
+            _ outRequestNo: String, openid: String = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", merchant: String? = nil
+        ) -> String {
+            let merchantField = merchant.map { #""merchant":"\#($0)","# } ?? ""
+            return #"{"out_request_no":"\#(outRequestNo)","provider":"wechat","operation":"product_coupon.send",\#(merchantField)"params":{"openid":"\#(openid)","appid":"\#(Identities.appid)","stock_id":"\#(Identities.stockID)","coupon_type":"NORMAL"}}"#
+        }
+
+        /// A zvcms `coupon.issue` of one coupon of the sample template to the sample member.
+        public static func zvcmsIssue(_ outRequestNo: String) -> String {
+            #"{"out_request_no":"\#(outRequestNo)","provider":"zvcms","operation":"coupon.issue","params":{"couponId":"\#(Identities.zvcmsCouponID)","customerId":"\#(Identities.zvcmsCustomerID)","num":1}}"#
+        }
+    }
+
     /// Where the secrets were written (mode 0600).
     public struct KeyFiles: Sendable {
         /// The merchant API private key (`apiclient_key.pem`).

@@ -155,16 +155,14 @@ public final class WorkerHarness: Sendable {
 
     // MARK: Command builders
 
-    /// A WeChat issue command.
+    /// A WeChat issue command (no merchant: the only profile is used).
     public static func wechatIssue(_ outRequestNo: String, openid: String = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o") -> String {
-        let ids = ProviderSandboxes.Identities.self
-        return #"{"out_request_no":"\#(outRequestNo)","provider":"wechat","operation":"product_coupon.send","params":{"openid":"\#(openid)","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","coupon_type":"NORMAL"}}"#
+        ProviderSandboxes.SampleCommands.wechatIssue(outRequestNo, openid: openid)
     }
 
     /// A zvcms issue command.
     public static func zvcmsIssue(_ outRequestNo: String) -> String {
-        let ids = ProviderSandboxes.Identities.self
-        return #"{"out_request_no":"\#(outRequestNo)","provider":"zvcms","operation":"coupon.issue","params":{"couponId":"\#(ids.zvcmsCouponID)","customerId":"\#(ids.zvcmsCustomerID)","num":1}}"#
+        ProviderSandboxes.SampleCommands.zvcmsIssue(outRequestNo)
     }
 }
 

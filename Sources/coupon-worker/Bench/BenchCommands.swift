@@ -5,20 +5,15 @@ import CouponSandbox
 enum BenchCommands {
     /// A zvcms coupon issue.
     static func zvcmsIssue(_ outRequestNo: String) -> [UInt8] {
-        let ids = ProviderSandboxes.Identities.self
-        return Array(
-            #"{"out_request_no":"\#(outRequestNo)","provider":"zvcms","operation":"coupon.issue","params":{"couponId":"\#(ids.zvcmsCouponID)","customerId":"\#(ids.zvcmsCustomerID)","num":1}}"#
-                .utf8)
+        Array(ProviderSandboxes.SampleCommands.zvcmsIssue(outRequestNo).utf8)
     }
 
     /// A WeChat merchant-coupon send. The stock allows 1,000 coupons per user, so the
     /// openid changes every 500 commands.
     static func wechatIssue(_ outRequestNo: String, index: Int) -> [UInt8] {
-        let ids = ProviderSandboxes.Identities.self
         let openid = "oBenchUser" + String(index / 500).leftPadded(to: 18)
-        return Array(
-            #"{"out_request_no":"\#(outRequestNo)","provider":"wechat","operation":"product_coupon.send","merchant":"\#(ids.mchid)","params":{"openid":"\#(openid)","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","coupon_type":"NORMAL"}}"#
-                .utf8)
+        return Array(ProviderSandboxes.SampleCommands.wechatIssue(
+            outRequestNo, openid: openid, merchant: ProviderSandboxes.Identities.mchid).utf8)
     }
 
     /// `BENCH-<run>-<index>`, unique across runs against the same store.

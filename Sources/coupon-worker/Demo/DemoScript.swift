@@ -18,11 +18,9 @@ struct DemoScript {
     init() {
         let ids = ProviderSandboxes.Identities.self
         func wechatIssue(_ no: String, openid: String) -> String {
-            #"{"out_request_no":"\#(no)","provider":"wechat","operation":"product_coupon.send","merchant":"\#(ids.mchid)","params":{"openid":"\#(openid)","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","coupon_type":"NORMAL"}}"#
+            ProviderSandboxes.SampleCommands.wechatIssue(no, openid: openid, merchant: ids.mchid)
         }
-        func zvcmsIssue(_ no: String) -> String {
-            #"{"out_request_no":"\#(no)","provider":"zvcms","operation":"coupon.issue","params":{"couponId":"\#(ids.zvcmsCouponID)","customerId":"\#(ids.zvcmsCustomerID)","num":1}}"#
-        }
+        let zvcmsIssue = ProviderSandboxes.SampleCommands.zvcmsIssue
         let issue = Topology.issue
         let query = Topology.query
         steps = [
