@@ -1,5 +1,5 @@
 import Testing
-import Zvcms
+import CouponModel
 
 @Suite("TokenBucket")
 struct TokenBucketTests {
@@ -71,10 +71,5 @@ struct TokenBucketTests {
         await #expect(throws: CancellationError.self) { try await waiter.value }
         clock.advance(by: .milliseconds(100))
         #expect(bucket.tryAcquire())
-    }
-
-    @Test("the zvcms default limit is the platform's 10 requests per second per endpoint")
-    func zvcmsDefault() {
-        #expect(ZvcmsRateLimit.default == .perEndpoint(requestsPerSecond: 10, burst: 10))
     }
 }

@@ -1,5 +1,4 @@
 import CouponModel
-import Zvcms
 
 /// The provider clients the worker can call, by provider and merchant profile, each with
 /// the rate limiter of that provider+merchant.
