@@ -52,6 +52,8 @@ public final class CouponWorker: Service, Sendable {
     private let processor: CommandProcessor
     private let publisher: ResultPublisher
     private let flows: PartitionFlows
+    /// The rebalance listener; shutdown drains through it too, as a revoke of everything.
+    private let revokes: RevokeCoordinator
     private let scheduler = KeyedScheduler()
     private let limit: InFlightLimit
     private let metrics: WorkerMetrics
@@ -75,8 +77,9 @@ public final class CouponWorker: Service, Sendable {
         self.flows = flows
         let storeHealth = StoreHealth()
         self.storeHealth = storeHealth
-        let listener = RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger)
-        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
+        let revokes = RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger)
+        self.revokes = revokes
+        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: revokes, logger: logger)
         self.processor = CommandProcessor(
             store: store, providers: providers, settings: settings, storeHealth: storeHealth, metrics: metrics,
             logger: logger)
@@ -258,7 +261,7 @@ public final class CouponWorker: Service, Sendable {
 
     private func drainAll() async {
         let partitions = flows.partitions
-        await RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger).partitionsRevoked(partitions)
+        await revokes.partitionsRevoked(partitions)
     }
 
     /// Reads consumer lag into metrics and reports a stuck command, every `lagInterval`.

@@ -7,6 +7,8 @@ import Foundation
 /// `schemas/coupon-dlq-headers.v1.schema.json` describes them as a JSON object.
 /// CouponModel knows nothing of Kafka: the builder returns plain name/value pairs.
 public enum DeadLetterHeaders {
+    /// What every header this type names starts with.
+    public static let prefix = "x-coupon-error-"
     /// The `ErrorCode` raw value (`INVALID_COMMAND`, `OUTCOME_UNKNOWN`, …).
     public static let code = "x-coupon-error-code"
     /// Human-readable reason: one line, at most `maxReasonBytes` UTF-8 bytes.

@@ -67,7 +67,7 @@ struct ReplayDLQCommand: AsyncParsableCommand {
                     if !dryRun {
                         _ = try await producer.send(KafkaOutgoingMessage(
                             topic: sourceTopic, key: record.key, value: record.value,
-                            headers: record.headers.filter { !$0.key.hasPrefix("x-coupon-error-") }))
+                            headers: record.headers.filter { !$0.key.hasPrefix(DeadLetterHeaders.prefix) }))
                         try consumer.storeOffset(record.topicPartition, nextOffset: record.offset + 1)
                     }
                     replayed += 1
