@@ -27,10 +27,11 @@ public protocol IdempotencyStore: Sendable {
     /// Returns false when `owner` no longer holds it (taken over, completed or purged).
     func extendLease(key: IdempotencyKey, owner: String, until: Date) async throws(StoreError) -> Bool
 
-    /// Counts one provider attempt on an in-progress record held by `owner` and returns the new
-    /// count. Throws ``StoreError/invalidInput(_:)`` when `owner` does not hold the record: the
+    /// Counts one provider attempt on an in-progress record held by `owner` and renews its lease
+    /// to `leaseUntil`, in one statement (it runs before every provider call, so it is on the
+    /// hot path). Returns the new count, or nil when `owner` no longer holds the record: the
     /// caller lost its lease and must not call the provider.
-    func recordAttempt(key: IdempotencyKey, owner: String) async throws(StoreError) -> Int
+    func recordAttempt(key: IdempotencyKey, owner: String, leaseUntil: Date) async throws(StoreError) -> Int?
 
     /// Stores the final outcome (state `final`, the result event bytes). True when `owner` held
     /// the in-progress record and it is now final; false when not (someone took over, or it was

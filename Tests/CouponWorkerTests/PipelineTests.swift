@@ -190,7 +190,7 @@ struct PipelineTests {
                 key: key, fingerprint: CommandFingerprint(command: command, merchant: route.merchant), owner: "dead-worker",
                 leaseDuration: .seconds(1), now: Date(timeIntervalSinceNow: -60)))
             guard case .claimed = claim else { Issue.record("expected a fresh claim, got \(claim)"); return }
-            _ = try await harness.store.recordAttempt(key: key, owner: "dead-worker")
+            _ = try await harness.store.recordAttempt(key: key, owner: "dead-worker", leaseUntil: Date(timeIntervalSinceNow: -59))
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-1") == 1)
 
             try await harness.send(WorkerHarness.wechatIssue("ORD-L-1"), key: "ORD-L-1")

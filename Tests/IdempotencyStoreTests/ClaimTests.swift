@@ -71,7 +71,7 @@ struct ClaimTests {
         try await backend.withStore { store in
             let key = uniqueKey()
             _ = try await store.claim(claimRequest(key, owner: "worker-1", lease: .seconds(30)))
-            _ = try await store.recordAttempt(key: key, owner: "worker-1")
+            _ = try await store.recordAttempt(key: key, owner: "worker-1", leaseUntil: Instant.t0(plus: 30))
 
             let outcome = try await store.claim(
                 claimRequest(key, owner: "worker-2", lease: .seconds(30), now: Instant.t0(plus: 30.001)))

@@ -34,27 +34,31 @@ struct LeaseTests {
             _ = try await store.claim(claimRequest(key, owner: "worker-2", now: Instant.t0(plus: 31)))
 
             #expect(try await store.extendLease(key: key, owner: "worker-1", until: Instant.t0(plus: 999)) == false)
-            await #expect(throws: StoreError.self) { try await store.recordAttempt(key: key, owner: "worker-1") }
+            #expect(try await store.recordAttempt(key: key, owner: "worker-1", leaseUntil: Instant.t0(plus: 999)) == nil)
             #expect(try await store.complete(key: key, owner: "worker-1", outcome: sampleOutcome) == false)
             #expect(try await store.complete(key: key, owner: "worker-2", outcome: sampleOutcome))
         }
     }
 
-    @Test("recording an attempt counts for the holder and is refused to others", arguments: StoreBackend.allCases)
+    @Test("recording an attempt counts and renews the lease for the holder, and is refused to others",
+          arguments: StoreBackend.allCases)
     func recordAttemptCounts(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let key = uniqueKey()
-            _ = try await store.claim(claimRequest(key, owner: "worker-1"))
+            _ = try await store.claim(claimRequest(key, owner: "worker-1", lease: .seconds(30)))
 
-            #expect(try await store.recordAttempt(key: key, owner: "worker-1") == 1)
-            #expect(try await store.recordAttempt(key: key, owner: "worker-1") == 2)
-            await #expect {
-                try await store.recordAttempt(key: key, owner: "worker-2")
-            } throws: { error in
-                guard case StoreError.invalidInput(let message) = error else { return false }
-                return message.contains("worker-2")
+            #expect(try await store.recordAttempt(key: key, owner: "worker-1", leaseUntil: Instant.t0(plus: 60)) == 1)
+            #expect(try await store.recordAttempt(key: key, owner: "worker-1", leaseUntil: Instant.t0(plus: 120)) == 2)
+            #expect(try await store.recordAttempt(key: key, owner: "worker-2", leaseUntil: Instant.t0(plus: 999)) == nil)
+            let record = try #require(try await store.record(for: key))
+            #expect(record.attempts == 2)
+            #expect(record.leaseUntil == Instant.t0(plus: 120))
+            // The renewal keeps others out: at t0+60 the claim's own lease had long expired.
+            guard case .inProgress = try await store.claim(claimRequest(key, owner: "worker-2", now: Instant.t0(plus: 60)))
+            else {
+                Issue.record("a lease renewed by an attempt must still be live")
+                return
             }
-            #expect(try await store.record(for: key)?.attempts == 2)
         }
     }
 
@@ -63,7 +67,7 @@ struct LeaseTests {
         try await backend.withStore { store in
             let key = uniqueKey()
             _ = try await store.claim(claimRequest(key, owner: "worker-1"))
-            _ = try await store.recordAttempt(key: key, owner: "worker-1")
+            _ = try await store.recordAttempt(key: key, owner: "worker-1", leaseUntil: Instant.t0(plus: 60))
 
             #expect(try await store.complete(key: key, owner: "worker-2", outcome: sampleOutcome) == false)
             #expect(try await store.record(for: key)?.state == .inProgress)

@@ -10,6 +10,7 @@ import Logging
 /// - claim the key; already final with the same fingerprint → the stored result again
 ///   (`replayed`, same `event_id`); different fingerprint → `rejected` IDEMPOTENCY_CONFLICT;
 ///   live lease elsewhere → wait; expired lease → take over, reconciling an issue first;
+/// - before every call, renew the lease and count the attempt (one statement);
 /// - call with rate limit and retries (same body, fresh signature); an ambiguous issue is
 ///   reconciled, and where the provider cannot be asked it ends `unknown` and dead-lettered;
 /// - the final outcome is stored before the result is returned for publishing.
@@ -187,15 +188,13 @@ public final class CommandProcessor: Sendable {
         while true {
             attempt += 1
             try await context.route.limiter.acquire()
-            let owned = try await guardedIgnoringInput {
-                try await self.store.extendLease(
+            // Counted before the call: a takeover must know this attempt may have taken effect.
+            let counted = try await guardedIgnoringInput {
+                try await self.store.recordAttempt(
                     key: context.key, owner: self.settings.owner,
-                    until: Date().addingTimeInterval(self.settings.leaseDuration.seconds))
+                    leaseUntil: Date().addingTimeInterval(self.settings.leaseDuration.seconds))
             }
-            guard owned else { throw LeaseLost() }
-            _ = try await guardedIgnoringInput {
-                try await self.store.recordAttempt(key: context.key, owner: self.settings.owner)
-            }
+            guard counted != nil else { throw LeaseLost() }
             calls += 1
             let callStarted = ContinuousClock.now
             let failure: ProviderFailure

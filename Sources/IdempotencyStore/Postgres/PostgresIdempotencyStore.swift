@@ -34,8 +34,8 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await table.extendLease(key: key, owner: owner, until: until)
     }
 
-    public func recordAttempt(key: IdempotencyKey, owner: String) async throws(StoreError) -> Int {
-        try await table.recordAttempt(key: key, owner: owner)
+    public func recordAttempt(key: IdempotencyKey, owner: String, leaseUntil: Date) async throws(StoreError) -> Int? {
+        try await table.recordAttempt(key: key, owner: owner, leaseUntil: leaseUntil)
     }
 
     public func complete(key: IdempotencyKey, owner: String, outcome: StoredOutcome) async throws(StoreError) -> Bool {

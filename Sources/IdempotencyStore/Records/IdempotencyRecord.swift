@@ -14,7 +14,7 @@ public struct IdempotencyRecord: Sendable, Hashable {
     public var leaseOwner: String?
     /// Until when the lease holds; nil once final.
     public var leaseUntil: Date?
-    /// Provider attempts counted with ``IdempotencyStore/recordAttempt(key:owner:)``.
+    /// Provider attempts counted with ``IdempotencyStore/recordAttempt(key:owner:leaseUntil:)``.
     public var attempts: Int
     /// How many times an expired lease was taken over: an earlier attempt may have taken effect.
     public var takeovers: Int

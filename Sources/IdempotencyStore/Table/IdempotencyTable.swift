@@ -85,22 +85,22 @@ struct IdempotencyTable<Database: RecordDatabase>: Sendable {
         return !rows.isEmpty
     }
 
-    func recordAttempt(key: IdempotencyKey, owner: String) async throws(StoreError) -> Int {
+    func recordAttempt(key: IdempotencyKey, owner: String, leaseUntil: Date) async throws(StoreError) -> Int? {
         try StoreInput.check(key)
         try StoreInput.checkOwner(owner)
         let rows = try await database.integerRows(SQLStatement(
             sql: """
-                UPDATE idempotency_records SET attempts = attempts + 1, updated_at_ms = $4
+                UPDATE idempotency_records
+                SET attempts = attempts + 1, lease_until_ms = $4, updated_at_ms = $5
                 WHERE provider = $1 AND merchant = $2 AND out_request_no = $3
-                  AND state = 'in_progress' AND lease_owner = $5
+                  AND state = 'in_progress' AND lease_owner = $6
                 RETURNING attempts
                 """,
-            binds: Self.keyBinds(key) + [.integer(Date().epochMilliseconds), .text(owner)]
+            binds: Self.keyBinds(key) + [
+                .integer(leaseUntil.epochMilliseconds), .integer(Date().epochMilliseconds), .text(owner),
+            ]
         ))
-        guard let attempts = rows.first else {
-            throw .invalidInput("\(key) is not in progress under a lease held by \(owner)")
-        }
-        return Int(attempts)
+        return rows.first.map(Int.init)
     }
 
     func complete(key: IdempotencyKey, owner: String, outcome: StoredOutcome) async throws(StoreError) -> Bool {
