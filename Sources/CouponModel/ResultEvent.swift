@@ -1,5 +1,3 @@
-import Foundation
-
 /// The outcome of a command, as published on `coupon.results` (one per command).
 public enum ResultStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// The provider did what was asked.
@@ -88,11 +86,43 @@ public struct ResultEvent: Sendable, Hashable, Codable {
         try c.encode(source, forKey: .source)
     }
 
-    /// The event as the JSON bytes published on the results topic.
+    /// The event as the JSON bytes published on the results topic: the same members as
+    /// `encode(to:)`, sorted, written by `CanonicalJSON` (one pass, no `JSONEncoder`, which
+    /// the hot path cannot afford per result).
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding these plain value types cannot fail.
-        return Array((try? encoder.encode(self)) ?? Data())
+        CanonicalJSON.bytes(of: jsonValue)
+    }
+
+    /// The event as a JSON object; `null` members are written, as the schema asks.
+    public var jsonValue: JSONValue {
+        func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        return .object([
+            "event_id": .string(eventId),
+            "out_request_no": .string(outRequestNo),
+            "command": optional(command?.rawValue),
+            "provider": optional(provider),
+            "operation": optional(operation),
+            "merchant": optional(merchant),
+            "status": .string(status.rawValue),
+            "data": data ?? .null,
+            "error": error.map { error in
+                .object([
+                    "code": .string(error.code.rawValue),
+                    "message": .string(error.message),
+                    "provider_code": optional(error.providerCode),
+                    "retryable": .bool(error.retryable),
+                ])
+            } ?? .null,
+            "attempts": .integer(Int64(attempts)),
+            "replayed": .bool(replayed),
+            "occurred_at": .string(occurredAt),
+            "source": source.map { source in
+                .object([
+                    "topic": .string(source.topic),
+                    "partition": .integer(Int64(source.partition)),
+                    "offset": .integer(source.offset),
+                ])
+            } ?? .null,
+        ])
     }
 }

@@ -93,6 +93,26 @@ struct ResultEventTests {
         #expect(other?.eventId != event.eventId)
     }
 
+    @Test(
+        "the published bytes carry the same members as the Codable form and decode to the same event",
+        arguments: [
+            EventHeaderTests.event,
+            ResultEvent(
+                eventId: "e", outRequestNo: "R\"1/\u{1}", command: nil, provider: nil, operation: nil, merchant: nil,
+                status: .failed, data: nil,
+                error: ResultError(code: .providerRejected, message: "券 \\ \n", providerCode: "PARAM_ERROR", retryable: false),
+                attempts: 3, replayed: true, occurredAt: "2026-11-22T10:00:00.123Z",
+                source: SourcePosition(topic: "coupon.commands.issue", partition: 5, offset: 9_000_000_000)),
+        ])
+    func encodedMatchesCodable(event: ResultEvent) throws {
+        let published = event.encoded()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let codable = try encoder.encode(event)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(published)) == JSONDecoder().decode(JSONValue.self, from: codable))
+        #expect(try JSONDecoder().decode(ResultEvent.self, from: Data(published)) == event)
+    }
+
     @Test("no rejected result without a readable out_request_no")
     func rejectedWithoutKey() throws {
         let message = Array(#"{"out_request_no":"bad key"}"#.utf8)
