@@ -44,7 +44,7 @@ struct ZvcmsSandboxResponder: HTTPResponder {
             return answer(status: .methodNotAllowed, .failure(code: 405, message: "POST only", status: false))
         }
         let body = try await request.collectBody(upTo: 1 << 20)
-        let outcome = handle(path: path, body: Data(body.readableBytesView), skewSeconds: skewSeconds)
+        let outcome = handle(path: path, body: Array(body.readableBytesView), skewSeconds: skewSeconds)
 
         switch fault {
         case .timeoutAfterProcessing:
@@ -63,8 +63,8 @@ struct ZvcmsSandboxResponder: HTTPResponder {
 
     // MARK: Envelope
 
-    private func handle(path: String, body: Data, skewSeconds: Int) -> ZvcmsSandboxOutcome {
-        guard let envelope = try? JSONDecoder().decode(JSONValue.self, from: body), envelope.objectValue != nil else {
+    private func handle(path: String, body: [UInt8], skewSeconds: Int) -> ZvcmsSandboxOutcome {
+        guard let envelope = try? StrictJSON.parse(body), envelope.objectValue != nil else {
             return .parameterError("body is not a JSON object")
         }
         let paths = configuration.paths
@@ -122,9 +122,7 @@ struct ZvcmsSandboxResponder: HTTPResponder {
             members["code"] = strings ? .string(String(code)) : .integer(Int64(code))
             members["message"] = .string(message)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? encoder.encode(JSONValue.object(members))) ?? Data()
+        let bytes = CanonicalJSON.bytes(of: .object(members))
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -37,11 +37,8 @@ struct ZvcmsRequestEnvelope {
         }
     }
 
-    /// The JSON body bytes.
+    /// The JSON body bytes (members sorted, no whitespace).
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A JSONValue tree of strings and integers always encodes.
-        return Array((try? encoder.encode(json)) ?? Data())
+        CanonicalJSON.bytes(of: json)
     }
 }

@@ -58,16 +58,6 @@ final class BenchStage: Sendable {
 
     var bootstrapServers: String { cluster.bootstrapServers }
 
-    /// Another pair of sandboxes with empty ledgers. The WeChat sandbox checks a stock's
-    /// limits by scanning every coupon it issued, so each send costs more the more were
-    /// sent before; a run that starts from an empty ledger is not slowed by earlier runs.
-    func freshSandboxes() async throws -> ProviderSandboxes {
-        var sandboxLogger = logger
-        sandboxLogger.logLevel = .critical
-        return try await ProviderSandboxes.start(
-            keysDirectory: folder.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))"), logger: sandboxLogger)
-    }
-
     /// A name no other scenario uses.
     static func uniqueName(_ prefix: String) -> String {
         "bench-\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"

@@ -24,12 +24,10 @@ struct BenchWorker: Sendable {
     private let parts: WorkerRuntime.Assembled
     private let task: Task<Void, any Error>
 
-    /// Assembles and starts a worker that reads `topics` and stores in a fresh SQLite file.
-    /// `sandboxes`: the stage's unless a scenario brings fresh ones.
-    static func start(
-        on stage: BenchStage, topics: BenchStage.Topics, shape: Shape, sandboxes: ProviderSandboxes? = nil
-    ) async throws -> BenchWorker {
-        let sandboxes = sandboxes ?? stage.sandboxes
+    /// Assembles and starts a worker that reads `topics`, calls the stage's sandboxes and
+    /// stores in a fresh SQLite file.
+    static func start(on stage: BenchStage, topics: BenchStage.Topics, shape: Shape) async throws -> BenchWorker {
+        let sandboxes = stage.sandboxes
         var settings = WorkerSettings()
         settings.kafka.brokers = stage.bootstrapServers
         settings.kafka.group = BenchStage.uniqueName("workers")

@@ -34,10 +34,7 @@ struct PipelineThroughput {
             let value = provider == .zvcms ? BenchCommands.zvcmsIssue(key) : BenchCommands.wechatIssue(key, index: index)
             return KafkaOutgoingMessage(topic: topics.issue, key: Array(key.utf8), value: value)
         }
-        // WeChat runs get sandboxes of their own: see `BenchStage.freshSandboxes`.
-        let fresh = provider == .wechat ? try await stage.freshSandboxes() : nil
-        let sandboxes = fresh ?? stage.sandboxes
-        let faults = provider == .zvcms ? sandboxes.zvcms.faults : sandboxes.wechat.faults
+        let faults = provider == .zvcms ? stage.sandboxes.zvcms.faults : stage.sandboxes.wechat.faults
         faults.latency = providerLatency
         defer { faults.latency = .zero }
 
@@ -46,10 +43,9 @@ struct PipelineThroughput {
         let reader = try stage.reader(of: [topics.results])
         let worker: BenchWorker
         do {
-            worker = try await BenchWorker.start(on: stage, topics: topics, shape: shape, sandboxes: sandboxes)
+            worker = try await BenchWorker.start(on: stage, topics: topics, shape: shape)
         } catch {
             await reader.close()
-            await fresh?.stop()
             throw error
         }
         let tally: Result<ResultTally, any Error>
@@ -60,7 +56,6 @@ struct PipelineThroughput {
         }
         await worker.stop()
         await reader.close()
-        await fresh?.stop()
         return Measurement(tally: try tally.get())
     }
 }

@@ -22,6 +22,23 @@ struct WeChatSandboxLedger {
     private(set) var coupons: [WeChatSandboxCoupon] = []
     private var issued: [IssueKey: Issued] = [:]
     private var issuanceCounts: [String: Int] = [:]
+    /// Counts kept beside `coupons` so that a send costs the same on the millionth coupon as on
+    /// the first (the benchmark and the long reliability run issue hundreds of thousands).
+    private var couponsPerStock: [String: Int] = [:]
+    private var couponsPerUser: [UserKey: Int] = [:]
+    private var codesInUse: Set<CodeKey> = []
+    /// Positions in `coupons` of each user's coupons, in issue order (queries are per user).
+    private var couponIndicesByOpenid: [String: [Int]] = [:]
+
+    private struct UserKey: Hashable {
+        var stockID: String
+        var openid: String
+    }
+
+    private struct CodeKey: Hashable {
+        var stockID: String
+        var couponCode: String
+    }
     private var nextCode = 100_000_000_001
 
     init(forgetDuplicates: Bool, paging: WeChatSandboxConfiguration.Paging) {
@@ -31,7 +48,18 @@ struct WeChatSandboxLedger {
 
     mutating func add(_ stock: WeChatSandboxStock) { stocks[stock.stockID] = stock }
 
-    mutating func add(_ coupon: WeChatSandboxCoupon) { coupons.append(coupon) }
+    mutating func add(_ coupon: WeChatSandboxCoupon) {
+        coupons.append(coupon)
+        couponsPerStock[coupon.stockID, default: 0] += 1
+        couponsPerUser[UserKey(stockID: coupon.stockID, openid: coupon.openid), default: 0] += 1
+        codesInUse.insert(CodeKey(stockID: coupon.stockID, couponCode: coupon.couponCode))
+        couponIndicesByOpenid[coupon.openid, default: []].append(coupons.count - 1)
+    }
+
+    /// The coupons of one user, in issue order.
+    private func coupons(of openid: String) -> [WeChatSandboxCoupon] {
+        (couponIndicesByOpenid[openid] ?? []).map { coupons[$0] }
+    }
 
     /// Sets a coupon's state; false when no coupon has that code.
     mutating func setState(_ state: String, couponCode: String) -> Bool {
@@ -45,7 +73,7 @@ struct WeChatSandboxLedger {
     // MARK: product-coupons/send
 
     mutating func send(mchid: String, body: [UInt8], now: Date) -> WeChatSandboxAnswer {
-        guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), case .object(let fields) = object else {
+        guard let object = try? StrictJSON.parse(body), case .object(let fields) = object else {
             return .paramError(field: "body", value: nil, issue: "请求体不是合法的JSON对象", location: "body")
         }
         var values: [String: String] = [:]
@@ -89,15 +117,15 @@ struct WeChatSandboxLedger {
         guard stock.state == "RUNNING" else {
             return .error(400, "INVALID_REQUEST", "批次状态不是RUNNING，无法发券")
         }
-        guard coupons.count(where: { $0.stockID == stockID }) < stock.maxCoupons else {
+        guard couponsPerStock[stockID, default: 0] < stock.maxCoupons else {
             return .error(400, "INVALID_REQUEST", "批次库存不足")
         }
-        guard coupons.count(where: { $0.stockID == stockID && $0.openid == openid }) < stock.maxCouponsPerUser else {
+        guard couponsPerUser[UserKey(stockID: stockID, openid: openid), default: 0] < stock.maxCouponsPerUser else {
             return .error(400, "INVALID_REQUEST", "用户领券已达上限")
         }
         let code: String
         if let requested = values["coupon_code"] {
-            guard !coupons.contains(where: { $0.stockID == stockID && $0.couponCode == requested }) else {
+            guard !codesInUse.contains(CodeKey(stockID: stockID, couponCode: requested)) else {
                 return .error(400, "INVALID_REQUEST", "coupon_code已被使用")
             }
             code = requested
@@ -108,7 +136,7 @@ struct WeChatSandboxLedger {
         let coupon = WeChatSandboxCoupon(
             couponCode: code, stockID: stockID, openid: openid, appid: appid, senderMerchant: mchid,
             sendRequestNo: outRequestNo, couponType: couponType, receiveTime: WeChatPlatformKey.rfc3339(now))
-        coupons.append(coupon)
+        add(coupon)
         issued[key] = Issued(parameters: parameters, couponIndex: coupons.count - 1)
         issuanceCounts[outRequestNo, default: 0] += 1
         return Self.sendAnswer(coupon)
@@ -151,7 +179,7 @@ struct WeChatSandboxLedger {
         } else {
             offset = 0
         }
-        let matching = coupons.filter { coupon in
+        let matching = coupons(of: openid).filter { coupon in
             let stock = stocks[coupon.stockID]
             return coupon.openid == openid && coupon.appid == appid
                 && query["stock_id"].map { $0 == coupon.stockID } ?? true
@@ -171,7 +199,7 @@ struct WeChatSandboxLedger {
     // MARK: users/{openid}/coupons/{coupon_code}/appids/{appid}
 
     func coupon(openid: String, couponCode: String, appid: String) -> WeChatSandboxAnswer {
-        guard let coupon = coupons.first(where: { $0.openid == openid && $0.couponCode == couponCode && $0.appid == appid })
+        guard let coupon = coupons(of: openid).first(where: { $0.couponCode == couponCode && $0.appid == appid })
         else { return .error(404, "RESOURCE_NOT_EXISTS", "券不存在") }
         return .json(couponJSON(coupon))
     }
@@ -181,7 +209,7 @@ struct WeChatSandboxLedger {
     func stock(id: String, mchid: String) -> WeChatSandboxAnswer {
         guard let stock = stocks[id] else { return .error(404, "RESOURCE_NOT_EXISTS", "批次不存在") }
         guard stock.creatorMerchant == mchid else { return .error(403, "NO_AUTH", "商户无权查询该批次") }
-        let sent = coupons.count(where: { $0.stockID == id })
+        let sent = couponsPerStock[id, default: 0]
         return .json([
             "stock_id": .string(stock.stockID), "stock_name": .string(stock.stockName),
             "belong_merchant": .string(stock.creatorMerchant), "comment": "sandbox", "goods_name": "全场可用",
