@@ -243,6 +243,8 @@ public final class CouponWorker: Service, Sendable {
     }
 
     private func logOutcome(_ outcome: CommandOutcome, message: KafkaConsumerMessage, latency: Duration) {
+        // Built only when it will be written: this runs once per command.
+        guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
             "latency_ms": "\(Int(latency.seconds * 1000))",
