@@ -147,6 +147,29 @@ struct ConsumerTests {
         await producer.shutdown(timeout: .seconds(5))
     }
 
+    @Test("buffered counts the records handed over by the poll thread and not read yet")
+    func bufferedCountsUnreadRecords() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "buffered", partitions: 1)
+        let producer = try kafka.makeProducer()
+        let total = 40
+        for index in 0..<total {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: "m\(index)".bytes))
+        }
+        let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: kafka.logger)
+        try consumer.subscribe(topics: [topic])
+        #expect(consumer.messages.buffered == 0, "nothing can be handed over before the assignment")
+        var iterator = consumer.messages.makeAsyncIterator()
+        for read in 1...total {
+            _ = try #require(try await iterator.next())
+            // Never more than what is left unread, never negative.
+            #expect((0...(total - read)).contains(consumer.messages.buffered))
+        }
+        #expect(consumer.messages.buffered == 0)
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
     @Test("a cooperative-sticky group assigns, consumes and revokes on close")
     func cooperativeStickyConsumes() async throws {
         let kafka = try MockKafka()

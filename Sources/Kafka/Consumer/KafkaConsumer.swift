@@ -61,7 +61,8 @@ public final class KafkaConsumer: Sendable {
             throwing: (any Error).self,
             bufferingPolicy: .unbounded
         )
-        self.messages = KafkaMessageSequence(stream: stream)
+        let depth = KafkaMessageSequence.BufferDepth()
+        self.messages = KafkaMessageSequence(stream: stream, depth: depth)
 
         let lifecycle = self.lifecycle
         let pollLogger = clientLogger
@@ -72,6 +73,7 @@ public final class KafkaConsumer: Sendable {
                 lifecycle: lifecycle,
                 rebalance: rebalance,
                 output: continuation,
+                depth: depth,
                 logger: pollLogger
             )
         }
@@ -208,6 +210,7 @@ public final class KafkaConsumer: Sendable {
         lifecycle: ClientLifecycle,
         rebalance: RebalanceHandler,
         output: AsyncThrowingStream<KafkaConsumerMessage, any Error>.Continuation,
+        depth: KafkaMessageSequence.BufferDepth,
         logger: Logger
     ) {
         let rk = handle.pointer
@@ -217,7 +220,13 @@ public final class KafkaConsumer: Sendable {
             guard let message = rd_kafka_consumer_poll(rk, 100) else { continue }
             let error = message.pointee.err
             if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-                output.yield(RDKafkaMessage.consumerMessage(from: message, assignmentGeneration: rebalance.generations.current))
+                // Counted before it can be read, so the count never goes below zero.
+                depth.value.add(1, ordering: .relaxed)
+                if case .terminated = output.yield(
+                    RDKafkaMessage.consumerMessage(from: message, assignmentGeneration: rebalance.generations.current))
+                {
+                    depth.value.subtract(1, ordering: .relaxed)
+                }
             } else if error == RD_KAFKA_RESP_ERR__FATAL {
                 // The consumer cannot continue; end the sequence with the underlying cause.
                 let failure = fatalError(rk)

@@ -1,24 +1,39 @@
+import Synchronization
+
 /// The records a `KafkaConsumer` reads, in order per partition.
 ///
 /// Ends normally after `close()`, and with a `KafkaError` if the consumer hit a fatal error
 /// (after which it must be closed and recreated). Backed by an unbounded buffer fed by the
 /// consumer's poll thread: records are never dropped, and an application that falls behind
-/// must `pause` partitions to bound memory. Iterate it from one task at a time.
+/// must `pause` partitions to bound memory (`buffered` tells how far behind it is). Iterate
+/// it from one task at a time.
 public struct KafkaMessageSequence: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = KafkaError
 
     let stream: AsyncThrowingStream<KafkaConsumerMessage, any Error>
+    let depth: BufferDepth
+
+    /// Records the poll thread has handed over that the application has not read yet.
+    public var buffered: Int { depth.value.load(ordering: .relaxed) }
+
+    /// Shared by the poll thread (adds) and the iterator (takes away).
+    final class BufferDepth: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         public typealias Element = KafkaConsumerMessage
         public typealias Failure = KafkaError
 
         var base: AsyncThrowingStream<KafkaConsumerMessage, any Error>.AsyncIterator
+        let depth: BufferDepth
 
         public mutating func next() async throws(KafkaError) -> KafkaConsumerMessage? {
             do {
-                return try await base.next()
+                let message = try await base.next()
+                if message != nil { depth.value.subtract(1, ordering: .relaxed) }
+                return message
             } catch {
                 throw Self.kafkaError(error)
             }
@@ -26,7 +41,9 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(KafkaError) -> KafkaConsumerMessage? {
             do {
-                return try await base.next(isolation: actor)
+                let message = try await base.next(isolation: actor)
+                if message != nil { depth.value.subtract(1, ordering: .relaxed) }
+                return message
             } catch {
                 throw Self.kafkaError(error)
             }
@@ -39,6 +56,6 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: stream.makeAsyncIterator())
+        AsyncIterator(base: stream.makeAsyncIterator(), depth: depth)
     }
 }
