@@ -16,7 +16,9 @@ import ServiceLifecycle
 ///   after the command's result was acknowledged by Kafka (`PartitionFlows`, `OffsetTracker`).
 ///   Crash anywhere → the command is delivered again; the idempotency store makes its effect once.
 /// - Backpressure: a partition with `partitionBufferLimit` commands in flight is paused, and
-///   resumed at half; a full pipeline (store or results topic down) pauses everything.
+///   resumed at half; when the pipeline is full (providers slower than the input, store or
+///   results topic down), the records waiting for a slot close the `FetchGate`, which pauses
+///   the whole assignment until they have drained.
 /// - Rebalance: a revoked partition admits nothing more; its running commands get
 ///   `revokeGrace` to finish, then are cancelled (their claims protect them); the Kafka layer
 ///   commits the stored offsets before the revoke completes.
@@ -56,6 +58,7 @@ public final class CouponWorker: Service, Sendable {
     private let revokes: RevokeCoordinator
     private let scheduler = KeyedScheduler()
     private let limit: InFlightLimit
+    private let fetchGate: FetchGate
     private let metrics: WorkerMetrics
     private let logger: Logger
     /// Whether the store answered last time; readiness reads it.
@@ -73,6 +76,7 @@ public final class CouponWorker: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.limit = InFlightLimit(capacity: configuration.maxInFlight)
+        self.fetchGate = FetchGate(closeAt: 2 * configuration.maxInFlight, openAt: configuration.maxInFlight / 2)
         let flows = PartitionFlows(partitionBufferLimit: configuration.partitionBufferLimit)
         self.flows = flows
         let storeHealth = StoreHealth()
@@ -133,6 +137,7 @@ public final class CouponWorker: Service, Sendable {
         ])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.reportLag() }
+            group.addTask { await self.watchFetchGate() }
             await cancelWhenGracefulShutdown {
                 await self.consume()
             }
@@ -166,20 +171,8 @@ public final class CouponWorker: Service, Sendable {
     private func admit(_ message: KafkaConsumerMessage) async {
         metrics.consumed(topic: message.topic)
         let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
-        // A full pipeline pauses the whole assignment, so nothing more is fetched into the
-        // consumer's buffer while we wait (the store or the results topic may be down).
-        var pausedForSlot: [KafkaTopicPartition] = []
-        if limit.inUse >= limit.capacity {
-            pausedForSlot = (try? consumer.assignment()) ?? flows.partitions
-            try? consumer.pause(pausedForSlot)
-            metrics.pausedPartitions(pausedForSlot.count)
-        }
+        operateFetchGate()
         await limit.acquire()
-        if !pausedForSlot.isEmpty {
-            let stillFull = Set(flows.pausedPartitions)
-            try? consumer.resume(pausedForSlot.filter { !stillFull.contains($0) })
-            metrics.pausedPartitions(stillFull.count)
-        }
         switch flows.admit(message) {
         case .drop:
             limit.release()
@@ -203,11 +196,43 @@ public final class CouponWorker: Service, Sendable {
                     self.logger.warning("offset store failed", metadata: ["partition": "\(tp)", "error": "\(error)"])
                 }
             }
-            if completion.resume { try? self.consumer.resume([tp]) }
             self.limit.release()
-            self.metrics.inFlight(self.limit.inUse)
+            self.finished(tp, resume: completion.resume)
         }
         flows.attach(task, to: tp, offset: message.offset, generation: generation)
+    }
+
+    /// Resumes the finished command's partition if it was paused as full, unless the fetch
+    /// gate holds the whole assignment (opening the gate resumes it then).
+    private func finished(_ tp: KafkaTopicPartition, resume: Bool) {
+        metrics.inFlight(limit.inUse)
+        if resume && !fetchGate.isClosed {
+            try? consumer.resume([tp])
+        }
+    }
+
+    /// Pauses the assignment when records pile up in the consumer's buffer, and resumes it
+    /// (but for partitions that are full on their own) once they have drained. Called for
+    /// every record read, and periodically while the reading loop waits for a slot.
+    private func operateFetchGate() {
+        let buffered = consumer.messages.buffered
+        if let partitions = fetchGate.close(buffered: buffered, assignment: flows.partitions) {
+            try? consumer.pause(partitions)
+            metrics.pausedPartitions(partitions.count)
+        } else if let partitions = fetchGate.open(buffered: buffered) {
+            let stillFull = Set(flows.pausedPartitions)
+            try? consumer.resume(partitions.filter { !stillFull.contains($0) })
+            metrics.pausedPartitions(stillFull.count)
+        }
+    }
+
+    /// Closes the fetch gate while the reading loop is stuck waiting for a slot (the store or
+    /// the results topic is down), when no record is read to do it.
+    private func watchFetchGate() async {
+        while !Task.isCancelled {
+            operateFetchGate()
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Runs one command in its key's turn; true when its result (and dead letter) were acknowledged.

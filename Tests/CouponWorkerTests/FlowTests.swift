@@ -1,4 +1,5 @@
 import CouponWorker
+import Kafka
 import Testing
 
 @Suite("Offsets and ordering")
@@ -13,6 +14,21 @@ struct FlowTests {
         #expect(tracker.inFlight == 1)
         #expect(tracker.complete(12) == 16)  // gap 13–14 was never begun (compaction)
         #expect(tracker.inFlight == 0)
+    }
+
+    @Test("the fetch gate closes once at the high mark, pauses the assignment it was given, and reopens only at the low mark")
+    func fetchGateHysteresis() {
+        let gate = FetchGate(closeAt: 512, openAt: 128)
+        let assignment = [KafkaTopicPartition(topic: "t", partition: 0), KafkaTopicPartition(topic: "t", partition: 1)]
+        #expect(gate.close(buffered: 511, assignment: assignment) == nil)
+        #expect(gate.open(buffered: 0) == nil, "not closed: nothing to resume")
+        #expect(gate.close(buffered: 512, assignment: assignment) == assignment)
+        #expect(gate.isClosed)
+        #expect(gate.close(buffered: 900, assignment: assignment) == nil, "already closed: no second pause")
+        #expect(gate.open(buffered: 129) == nil, "between the marks it stays closed")
+        #expect(gate.open(buffered: 128) == assignment)
+        #expect(!gate.isClosed)
+        #expect(gate.open(buffered: 0) == nil, "opened once")
     }
 
     @Test("completing an unknown or already completed offset changes nothing")
