@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(name: "CouponModelTests", dependencies: ["CouponModel", "TestSupport"]),
         .testTarget(
-            name: "WeChatPayTests", dependencies: ["WeChatPay", "CouponSandbox", "TestSupport"],
+            name: "WeChatPayTests", dependencies: ["WeChatPay", "CouponModel", "CouponSandbox", "TestSupport"],
             exclude: ["Interop/wechatpay_sdk_check.py"]
         ),
         .testTarget(
@@ -155,8 +155,11 @@ let package = Package(
         .testTarget(
             name: "CouponWorkerTests",
             dependencies: [
-                "CouponWorker", "TestSupport",
+                "CouponWorker", "TestSupport", "CouponModel", "CouponSandbox", "IdempotencyStore", "Kafka",
+                "WeChatPay", "Zvcms",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ]
