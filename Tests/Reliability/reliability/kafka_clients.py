@@ -8,6 +8,7 @@ files, for the secrets scan).
 
 import hashlib
 import json
+import logging
 import os
 import struct
 import threading
@@ -25,6 +26,60 @@ RESULTS_TOPIC = "coupon.results"
 DLQ_TOPIC = "coupon.commands.dlq"
 TOPIC_PARTITIONS = {ISSUE_TOPIC: 6, QUERY_TOPIC: 6, RESULTS_TOPIC: 6, DLQ_TOPIC: 1}
 
+# librdkafka's own log lines of these clients (brokers going away is the point of some
+# scenarios, so there are many): into a file of the run, not onto the suite's output.
+CLIENT_LOG = logging.getLogger("reliability.librdkafka")
+CLIENT_LOG.propagate = False
+
+
+def log_clients_to(path):
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    CLIENT_LOG.addHandler(handler)
+    CLIENT_LOG.setLevel(logging.DEBUG)
+
+
+def keys_in_partition(bootstrap, topic, partition, timeout=60):
+    """The keys of every record now in one partition's log, read from its start to its end
+    by a consumer outside any group."""
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reliability-log-scan",
+                         "enable.auto.commit": False, "enable.partition.eof": True, "logger": CLIENT_LOG})
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        keys = set()
+        if high <= low:
+            return keys
+        consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    return keys
+                continue
+            keys.add(message.key().decode("utf-8", "replace") if message.key() else "")
+            if message.offset() >= high - 1:
+                return keys
+        raise SuiteFailure(f"reading {topic}[{partition}] to its end took over {timeout}s")
+    finally:
+        consumer.close()
+
+
+def acked_but_not_logged(bootstrap, positions, keys):
+    """Of `keys`, those whose delivery report carried no offset and that are absent from
+    the partition they were sent to: the broker acknowledged them (an idempotent retry it
+    took for a duplicate) without ever writing them, so no consumer could see them."""
+    suspects = {k: positions[k] for k in keys if k in positions and positions[k][2] is None}
+    absent = set()
+    for topic, partition in {(t, p) for t, p, _ in suspects.values()}:
+        present = keys_in_partition(bootstrap, topic, partition)
+        absent |= {k for k, (t, p, _) in suspects.items() if (t, p) == (topic, partition) and k not in present}
+    return absent
+
 
 def where_they_stand(bootstrap, group, positions):
     """For records that got no result: where each was delivered, how far the worker group
@@ -32,7 +87,8 @@ def where_they_stand(bootstrap, group, positions):
     from "consumed and lost"."""
     from confluent_kafka import TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                         "logger": CLIENT_LOG})
     try:
         lines = []
         partitions = sorted({(t, p) for t, p, _ in positions.values()})
@@ -50,7 +106,7 @@ def where_they_stand(bootstrap, group, positions):
 
 def topic_partitions(bootstrap):
     """{topic: partition count} as the cluster reports it."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG})
     metadata = admin.list_topics(timeout=10)
     return {name: len(t.partitions) for name, t in metadata.topics.items() if t.error is None}
 
@@ -61,6 +117,10 @@ class CommandProducer:
     def __init__(self, bootstrap):
         self._producer = Producer({
             "bootstrap.servers": bootstrap,
+            "logger": CLIENT_LOG,
+            # Idempotence decisions (duplicates, sequence resets) into the log file: the
+            # mock broker has acknowledged a retried batch as a duplicate without writing it.
+            "debug": "eos",
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
@@ -111,6 +171,7 @@ class ResultCollector:
     def __init__(self, bootstrap, artifact_dir, group):
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap,
+            "logger": CLIENT_LOG,
             "group.id": group,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,

@@ -5,6 +5,7 @@ import random
 import subprocess
 import time
 
+from .kafka_clients import log_clients_to
 from .postgres import shared_server_url
 from .processes import SuiteFailure
 
@@ -19,6 +20,7 @@ class Suite:
         self.run_dir = run_dir
         self.keys_dirs = []  # every sandbox's key files, for the secrets scan
         os.makedirs(run_dir, exist_ok=True)
+        log_clients_to(os.path.join(run_dir, "librdkafka-clients.log"))
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
             raise SuiteFailure(f"{self.binary} is not an executable: run `swift build` in {repo} first")
         self.has_kafka_control = "--control-port" in self._help("dev-kafka")
