@@ -203,10 +203,10 @@ public final class CouponWorker: Service, Sendable {
     }
 
     /// Resumes the finished command's partition if it was paused as full, unless the fetch
-    /// gate holds the whole assignment (opening the gate resumes it then).
+    /// gate paused it too (opening the gate resumes it then).
     private func finished(_ tp: KafkaTopicPartition, resume: Bool) {
         metrics.inFlight(limit.inUse)
-        if resume && !fetchGate.isClosed {
+        if resume && !fetchGate.holds(tp) {
             try? consumer.resume([tp])
         }
     }

@@ -111,7 +111,7 @@ public final class WorkerHarness: Sendable {
     /// A worker instance in the harness's group. `owner` names it in lease records.
     public func makeWorker(
         owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
-        leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64
+        leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512
     ) throws -> CouponWorker {
         var configuration = CouponWorker.Configuration()
         configuration.issueTopic = topics.issue
@@ -119,6 +119,7 @@ public final class WorkerHarness: Sendable {
         configuration.resultsTopic = topics.results
         configuration.deadLetterTopic = topics.deadLetters
         configuration.maxInFlight = maxInFlight
+        configuration.partitionBufferLimit = partitionBufferLimit
         configuration.revokeGrace = .seconds(10)
         return try CouponWorker(
             configuration: configuration, consumerConfiguration: kafka.consumerConfiguration(groupID: groupID),

@@ -34,6 +34,34 @@ extension KafkaConsumerMessage {
 
 @Suite("Pipeline", .serialized, .timeLimit(.minutes(3)))
 struct PipelineTests {
+    @Test("a backlog through a tiny pipeline closes the fetch gate and pauses full partitions, and every command completes")
+    func backlogThroughTinyPipeline() async throws {
+        // Two slots and one command per partition. A backlog fills the consumer's buffer
+        // before any partition has a command running, so the fetch gate closes (at 4) first;
+        // then every partition is paused as full on each command, while the gate is closed.
+        // The second half arrives while the worker runs and waits on the broker behind those
+        // pauses: a partition whose resume was lost would hold it forever.
+        let harness = try await WorkerHarness.start(partitions: 6)
+        harness.sandboxes.zvcms.faults.latency = .milliseconds(20)
+        let count = 120
+        func send(_ range: Range<Int>) async throws {
+            for index in range {
+                let key = "ORD-B-\(index)"
+                try await harness.send(WorkerHarness.zvcmsIssue(key), key: key)
+            }
+        }
+        try await send(0..<(count / 2))
+        let worker = try harness.makeWorker(maxInFlight: 2, partitionBufferLimit: 1)
+        let running = Task { try await worker.run() }
+        try await send((count / 2)..<count)
+        await harness.downstream.wait(results: count)
+        #expect(Set(harness.downstream.results.map(\.outRequestNo)).count == count)
+        #expect(harness.downstream.results.allSatisfy { $0.status == .succeeded })
+        running.cancel()
+        _ = await running.result
+        await harness.shutdown()
+    }
+
     @Test("a WeChat issue succeeds and its result carries CloudEvents headers and the incoming traceparent")
     func wechatIssueSucceeds() async throws {
         try await withPipeline { harness, _ in

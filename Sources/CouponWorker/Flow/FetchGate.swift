@@ -25,6 +25,11 @@ public final class FetchGate: Sendable {
     /// Whether fetching is paused by the gate.
     public var isClosed: Bool { paused.withLock { $0 != nil } }
 
+    /// Whether the gate paused `partition`: then only opening the gate may resume it.
+    public func holds(_ partition: KafkaTopicPartition) -> Bool {
+        paused.withLock { $0?.contains(partition) ?? false }
+    }
+
     /// The partitions to pause now: `assignment`, when `buffered` reached `closeAt` and the
     /// gate was open; otherwise nil.
     public func close(buffered: Int, assignment: [KafkaTopicPartition]) -> [KafkaTopicPartition]? {
