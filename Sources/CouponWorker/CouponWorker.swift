@@ -216,7 +216,9 @@ public final class CouponWorker: Service, Sendable {
     /// every record read, and periodically while the reading loop waits for a slot.
     private func operateFetchGate() {
         let buffered = consumer.messages.buffered
-        if let partitions = fetchGate.close(buffered: buffered, assignment: flows.partitions) {
+        // The whole assignment, not only the partitions records came from: a worker starting
+        // on a backlog closes the gate before most partitions delivered anything.
+        if let partitions = fetchGate.close(buffered: buffered, assignment: { self.assignedPartitions() }) {
             try? consumer.pause(partitions)
             metrics.pausedPartitions(partitions.count)
         } else if let partitions = fetchGate.open(buffered: buffered) {
@@ -224,6 +226,10 @@ public final class CouponWorker: Service, Sendable {
             try? consumer.resume(partitions.filter { !stillFull.contains($0) })
             metrics.pausedPartitions(stillFull.count)
         }
+    }
+
+    private func assignedPartitions() -> [KafkaTopicPartition] {
+        (try? consumer.assignment()) ?? flows.partitions
     }
 
     /// Closes the fetch gate while the reading loop is stuck waiting for a slot (the store or

@@ -20,13 +20,13 @@ struct FlowTests {
     func fetchGateHysteresis() {
         let gate = FetchGate(closeAt: 512, openAt: 128)
         let assignment = [KafkaTopicPartition(topic: "t", partition: 0), KafkaTopicPartition(topic: "t", partition: 1)]
-        #expect(gate.close(buffered: 511, assignment: assignment) == nil)
+        #expect(gate.close(buffered: 511, assignment: { assignment }) == nil)
         #expect(gate.open(buffered: 0) == nil, "not closed: nothing to resume")
-        #expect(gate.close(buffered: 512, assignment: assignment) == assignment)
+        #expect(gate.close(buffered: 512, assignment: { assignment }) == assignment)
         #expect(gate.isClosed)
         #expect(gate.holds(assignment[1]))
         #expect(!gate.holds(KafkaTopicPartition(topic: "t", partition: 2)), "assigned after the gate closed: not held")
-        #expect(gate.close(buffered: 900, assignment: assignment) == nil, "already closed: no second pause")
+        #expect(gate.close(buffered: 900, assignment: { assignment }) == nil, "already closed: no second pause")
         #expect(gate.open(buffered: 129) == nil, "between the marks it stays closed")
         #expect(gate.open(buffered: 128) == assignment)
         #expect(!gate.isClosed)

@@ -31,13 +31,17 @@ public final class FetchGate: Sendable {
     }
 
     /// The partitions to pause now: `assignment`, when `buffered` reached `closeAt` and the
-    /// gate was open; otherwise nil.
-    public func close(buffered: Int, assignment: [KafkaTopicPartition]) -> [KafkaTopicPartition]? {
-        guard buffered >= closeAt else { return nil }
+    /// gate was open; otherwise nil. `assignment` is read only then (it may cost a round trip
+    /// to librdkafka's main thread).
+    public func close(
+        buffered: Int, assignment: () -> [KafkaTopicPartition]
+    ) -> [KafkaTopicPartition]? {
+        guard buffered >= closeAt, !isClosed else { return nil }
+        let partitions = assignment()
         return paused.withLock { paused in
             guard paused == nil else { return nil }
-            paused = assignment
-            return assignment
+            paused = partitions
+            return partitions
         }
     }
 
