@@ -9,6 +9,10 @@ public enum SandboxFault: Sendable, Hashable {
     /// Process the request (a coupon *is* issued), then hold the answer back until the
     /// client gives up: the ambiguous "timeout after sending" case.
     case timeoutAfterProcessing
+    /// Hold the request this long before processing it (a coupon *is* issued then), and
+    /// answer after: a client with a shorter timeout gives up while its request is still on
+    /// its way, and the effect lands after it stopped waiting.
+    case lateProcessing(Duration)
     /// Close the connection without answering, before processing.
     case connectionReset
     /// Process the request and answer 2xx, but with a signature that does not verify

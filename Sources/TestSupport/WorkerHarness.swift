@@ -127,7 +127,7 @@ public final class WorkerHarness: Sendable {
             settings: CommandProcessor.Settings(
                 leaseDuration: leaseDuration,
                 retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
-                owner: owner),
+                owner: owner, ambiguousSettle: providerTimeout),
             logger: logger)
     }
 

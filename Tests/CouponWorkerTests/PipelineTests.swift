@@ -172,6 +172,23 @@ struct PipelineTests {
         }
     }
 
+    @Test("a WeChat issue that lands after the worker stopped waiting is found, not sent again")
+    func lateLandingIssueIsFoundNotResent() async throws {
+        // The sandbox forgets duplicates, so a second send would issue a second coupon. The
+        // first send times out (1 s) and lands at 1.5 s: an immediate reconciliation cannot
+        // see it; the one after the settle (1 s) does.
+        try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
+            harness.sandboxes.wechat.faults.inject(.lateProcessing(.milliseconds(1_500)), pathContains: "product-coupons/send")
+            try await harness.send(WorkerHarness.wechatIssue("ORD-LATE-1"), key: "ORD-LATE-1")
+            await harness.downstream.wait(results: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .succeeded)
+            // One send: a second one would be the double issue (it may land after this check).
+            #expect(result.attempts == 1)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-LATE-1") == 1)
+        }
+    }
+
     @Test("a terminal provider answer fails the command without retrying")
     func terminalFailureIsNotRetried() async throws {
         try await withPipeline { harness, _ in

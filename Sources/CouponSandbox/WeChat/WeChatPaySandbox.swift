@@ -133,6 +133,8 @@ public final class WeChatPaySandbox: Sendable {
             return signed(.failure(status: status), wrongSignature: false, skew: 0, record: &record)
         case .clockSkew(let seconds)?:
             skew = Int64(seconds)
+        case .lateProcessing(let delay)?:
+            try? await Task.sleep(for: delay)
         default:
             break
         }

@@ -36,6 +36,8 @@ struct ZvcmsSandboxResponder: HTTPResponder {
             throw ConnectionReset()
         case .clockSkew(let seconds):
             skewSeconds = seconds
+        case .lateProcessing(let delay):
+            try await Task.sleep(for: delay)
         case .timeoutAfterProcessing, .wrongSignature, nil:
             break
         }

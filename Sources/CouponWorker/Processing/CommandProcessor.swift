@@ -12,7 +12,8 @@ import Logging
 ///   live lease elsewhere → wait; expired lease → take over, reconciling an issue first;
 /// - before every call, renew the lease and count the attempt (one statement);
 /// - call with rate limit and retries (same body, fresh signature); an ambiguous issue is
-///   reconciled, and where the provider cannot be asked it ends `unknown` and dead-lettered;
+///   reconciled (not found: asked again after `ambiguousSettle`, before any re-send), and
+///   where the provider cannot be asked it ends `unknown` and dead-lettered;
 /// - the final outcome is stored before the result is returned for publishing.
 /// While the store is unreachable the processor waits for it (never calls a provider unguarded).
 public final class CommandProcessor: Sendable {
@@ -27,14 +28,21 @@ public final class CommandProcessor: Sendable {
         public var maxCommandBytes: Int
         /// A store call without an answer by then counts as an unreachable store.
         public var storeCallDeadline: Duration
+        /// How long an ambiguous issue (timeout, reset) that reconciliation did not find is
+        /// given to land at the provider before it is asked again and, still not found, sent
+        /// again: a request we stopped waiting for may still be on its way. The worker uses its
+        /// provider timeout: as long again as it waited for the answer.
+        public var ambiguousSettle: Duration
 
         public init(leaseDuration: Duration = .seconds(60), retry: RetryPolicy = RetryPolicy(), owner: String,
-                    maxCommandBytes: Int = 64 * 1024, storeCallDeadline: Duration = .seconds(10)) {
+                    maxCommandBytes: Int = 64 * 1024, storeCallDeadline: Duration = .seconds(10),
+                    ambiguousSettle: Duration = .seconds(10)) {
             self.leaseDuration = leaseDuration
             self.retry = retry
             self.owner = owner
             self.maxCommandBytes = maxCommandBytes
             self.storeCallDeadline = storeCallDeadline
+            self.ambiguousSettle = ambiguousSettle
         }
     }
 
@@ -208,7 +216,14 @@ public final class CommandProcessor: Sendable {
             }
             try Task.checkCancellation()
             if failure.ambiguous && isIssue {
-                switch try await reconcile(context) {
+                var answer = try await reconcile(context)
+                if case .notFound = answer {
+                    // Not there yet is not "never": the request may still be on its way.
+                    // Ask again once it has had time to land, before sending it again.
+                    try await settle(context)
+                    answer = try await reconcile(context)
+                }
+                switch answer {
                 case .found(let data):
                     return Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls)
                 case .unknowable:
@@ -229,6 +244,18 @@ public final class CommandProcessor: Sendable {
             metrics.retry(command: command, code: failure.code)
             try await Task.sleep(for: delay)
         }
+    }
+
+    /// Waits `ambiguousSettle` for an ambiguous request to land, holding the lease meanwhile
+    /// (nobody may take over and re-send while this worker still might).
+    private func settle(_ context: Context) async throws {
+        let held = try await guardedIgnoringInput {
+            try await self.store.extendLease(
+                key: context.key, owner: self.settings.owner,
+                until: Date().addingTimeInterval((self.settings.ambiguousSettle + self.settings.leaseDuration).seconds))
+        }
+        guard held else { throw LeaseLost() }
+        try await Task.sleep(for: settings.ambiguousSettle)
     }
 
     /// Asks the provider whether an earlier attempt took effect, retrying transient failures;

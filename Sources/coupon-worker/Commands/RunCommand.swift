@@ -113,7 +113,7 @@ enum WorkerRuntime {
             leaseDuration: .milliseconds(Int((w.leaseSeconds ?? 60) * 1000)),
             retry: RetryPolicy(
                 maxAttempts: w.maxAttempts ?? 5, budget: .milliseconds(Int((w.retryBudgetSeconds ?? 60) * 1000))),
-            owner: owner)
+            owner: owner, ambiguousSettle: timeout)
         do {
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             let worker = try CouponWorker(

@@ -4,14 +4,15 @@ import CouponSandbox
 /// "probability":0.05}` or `{"fault":"clock_skew","seconds":400}`.
 ///
 /// `fault` is one of `http_status` (with `status`), `timeout_after_processing`,
-/// `connection_reset`, `wrong_signature`, `clock_skew` (with `seconds`). `probability`
+/// `late_processing` (with `milliseconds`), `connection_reset`, `wrong_signature`,
+/// `clock_skew` (with `seconds`). `probability`
 /// (0...1) is required in a mix and ignored when injecting.
 struct FaultSpecification: Decodable, Sendable {
     var fault: SandboxFault
     var probability: Double?
 
     private enum CodingKeys: String, CodingKey {
-        case fault, status, seconds, probability
+        case fault, status, seconds, milliseconds, probability
     }
 
     init(from decoder: any Decoder) throws {
@@ -26,6 +27,12 @@ struct FaultSpecification: Decodable, Sendable {
             fault = .httpStatus(status)
         case "timeout_after_processing":
             fault = .timeoutAfterProcessing
+        case "late_processing":
+            let milliseconds = try container.decode(Int.self, forKey: .milliseconds)
+            guard milliseconds >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .milliseconds, in: container, debugDescription: "must not be negative")
+            }
+            fault = .lateProcessing(.milliseconds(milliseconds))
         case "connection_reset":
             fault = .connectionReset
         case "wrong_signature":
@@ -36,7 +43,7 @@ struct FaultSpecification: Decodable, Sendable {
             throw DecodingError.dataCorruptedError(
                 forKey: .fault, in: container,
                 debugDescription: "unknown fault \"\(name)\"; known: http_status, timeout_after_processing, "
-                    + "connection_reset, wrong_signature, clock_skew")
+                    + "late_processing, connection_reset, wrong_signature, clock_skew")
         }
         probability = try container.decodeIfPresent(Double.self, forKey: .probability)
         if let probability, !(0...1).contains(probability) {
