@@ -177,6 +177,12 @@ public final class CouponWorker: Service, Sendable {
         case .drop:
             limit.release()
             return
+        case .redelivered:
+            limit.release()
+            logger.warning("record delivered again in the same assignment; dropped (it is running or done)", metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+            ])
+            return
         case .start(let pause):
             if pause {
                 try? consumer.pause([message.topicPartition])

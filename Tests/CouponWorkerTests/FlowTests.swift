@@ -7,7 +7,10 @@ struct FlowTests {
     @Test("the stored offset is the end of the contiguous completed prefix, never past a running command")
     func offsetTrackerStoresOnlyTheContiguousPrefix() {
         var tracker = OffsetTracker()
-        for offset: Int64 in [10, 11, 12, 15] { tracker.begin(offset) }
+        for offset: Int64 in [10, 11, 12, 15] {
+            let begun = tracker.begin(offset)
+            #expect(begun)
+        }
         #expect(tracker.complete(11) == nil)  // 10 still running
         #expect(tracker.complete(15) == nil)
         #expect(tracker.complete(10) == 12)  // 10 and 11 done
@@ -34,10 +37,27 @@ struct FlowTests {
         #expect(gate.open(buffered: 0) == nil, "opened once")
     }
 
+    @Test("an offset delivered again after a rewind is refused, and the prefix still advances correctly")
+    func offsetTrackerRefusesRedelivery() {
+        var tracker = OffsetTracker()
+        var begun: [Bool] = []
+        begun.append(tracker.begin(5))
+        begun.append(tracker.begin(6))
+        begun.append(tracker.begin(5))  // running: delivered again
+        #expect(tracker.complete(5) == 6)
+        begun.append(tracker.begin(5))  // done: delivered again
+        begun.append(tracker.begin(6))
+        #expect(begun == [true, true, false, false, false])
+        #expect(tracker.inFlight == 1)
+        #expect(tracker.complete(6) == 7)
+        begun.append(tracker.begin(7))
+        #expect(begun.last == true)
+    }
+
     @Test("completing an unknown or already completed offset changes nothing")
     func offsetTrackerIgnoresUnknownCompletions() {
         var tracker = OffsetTracker()
-        tracker.begin(1)
+        _ = tracker.begin(1)
         #expect(tracker.complete(7) == nil)
         #expect(tracker.complete(1) == 2)
         #expect(tracker.complete(1) == nil)

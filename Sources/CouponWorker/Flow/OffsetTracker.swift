@@ -14,12 +14,16 @@ public struct OffsetTracker: Sendable {
     /// Number of begun, not yet completed commands.
     public private(set) var inFlight = 0
 
-    /// Registers the message at `offset` as started. Offsets must increase.
-    public mutating func begin(_ offset: Int64) {
-        precondition(lastBegun.map { offset > $0 } ?? true, "offsets must be begun in increasing order")
+    /// Registers the message at `offset` as started, and returns true; returns false and
+    /// changes nothing when `offset` is not past the last one begun. That is a re-delivery
+    /// (librdkafka 2.0.2 can rewind a partition when it is resumed): the record is already
+    /// running or done, and tracking it twice would break the contiguous prefix.
+    public mutating func begin(_ offset: Int64) -> Bool {
+        if let lastBegun, offset <= lastBegun { return false }
         entries.append((offset, false))
         lastBegun = offset
         inFlight += 1
+        return true
     }
 
     /// Marks `offset` done. Returns the next offset to store (last of the contiguous

@@ -40,6 +40,8 @@ final class PartitionFlows: Sendable {
     enum Admission {
         case start(pause: Bool)
         case drop
+        /// An offset this assignment already admitted, delivered again: dropped too.
+        case redelivered
     }
 
     /// Registers `message` as in flight, if its partition is assigned under its generation.
@@ -53,7 +55,7 @@ final class PartitionFlows: Sendable {
                 flow = Flow(generation: message.assignmentGeneration)
             }
             guard message.assignmentGeneration == flow.generation, !flow.revoking else { return .drop }
-            flow.tracker.begin(message.offset)
+            guard flow.tracker.begin(message.offset) else { return .redelivered }
             flow.admitted[message.offset] = .now
             var pause = false
             if !flow.paused && flow.tracker.inFlight >= partitionBufferLimit {
