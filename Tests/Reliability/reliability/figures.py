@@ -1,7 +1,7 @@
 """What a scenario counted, the invariants over those counts, and the table it prints."""
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .kafka_clients import acked_but_not_logged
@@ -80,7 +80,7 @@ class ScenarioReport:
 def tally(report, stack, commands, expect_results=True):
     """Fills the common figures from what the stack and its collector saw, and checks the
     invariants every load scenario shares: a result for every delivered command, at most one
-    issuance per out_request_no, no crash."""
+    issuance per out_request_no, one final outcome per idempotency key, no crash."""
     f = report.figures
     delivered = stack.producer.delivered
     expected = [c.out_request_no for c in commands if c.key in delivered]
@@ -134,11 +134,60 @@ def tally(report, stack, commands, expect_results=True):
         if issued_not_succeeded:
             report.note(f"{len(issued_not_succeeded)} coupons were issued although every result for their "
                         f"out_request_no says otherwise, e.g. {issued_not_succeeded[:3]}")
-    divergent = [no for no, events in results.items() if len({e.get("event_id") for e in events}) > 1]
-    f.extra["out_request_nos with differing results"] = len(divergent)
-    if divergent:
-        sample = {no: [(e.get("status"), e.get("replayed")) for e in results[no]] for no in divergent[:3]}
-        report.note(f"{len(divergent)} out_request_nos got results with different event_ids: {sample}")
+    check_one_outcome(report, results)
     for name, code, tail in stack.crashes:
         report.fail(f"{name} exited unexpectedly with {code}:\n{tail}")
     return results, dead_letters
+
+
+def outcome_key(event):
+    """The idempotency key a result belongs to: provider, merchant, out_request_no."""
+    return (event.get("provider"), event.get("merchant"), event.get("out_request_no"))
+
+
+def conflicting_outcomes(results):
+    """{key: [result, ...]} of every idempotency key whose final results do not all carry one
+    outcome: the same `status` and the same `event_id` (a replay repeats the original's id).
+
+    `rejected` results are not outcomes (no provider was called; a conflicting reuse of an
+    out_request_no is rejected without touching the key's outcome); every other status is
+    final. The whole rule lives here: a later refinement -- a `failed` with
+    `error.retryable: true` followed by a new outcome for a command the test itself sent
+    again -- belongs in this function. No scenario sends a command again, so today any
+    second outcome is a failure."""
+    by_key = defaultdict(list)
+    for events in results.values():
+        for event in events:
+            if event.get("status") != "rejected":
+                by_key[outcome_key(event)].append(event)
+    return {key: events for key, events in by_key.items()
+            if len({(e.get("status"), e.get("event_id")) for e in events}) > 1}
+
+
+def describe_outcomes(events):
+    """The distinct outcomes among `events`, one line each, with how many results carried it."""
+    seen = Counter()
+    first = {}
+    for e in events:
+        error = e.get("error") or {}
+        source = e.get("source") or {}
+        outcome = (e.get("status"), e.get("event_id"))
+        seen[outcome] += 1
+        first.setdefault(outcome, (
+            f"status={e.get('status')} event_id={e.get('event_id')} replayed={e.get('replayed')} "
+            f"attempts={e.get('attempts')} error={error.get('code')}"
+            f"{' retryable' if error.get('retryable') else ''} "
+            f"from {source.get('topic')}[{source.get('partition')}]@{source.get('offset')}"))
+    return [f"{first[o]} (x{n})" for o, n in seen.items()]
+
+
+def check_one_outcome(report, results):
+    """Fails the scenario for every key that ended with two different final outcomes."""
+    conflicts = conflicting_outcomes(results)
+    report.figures.extra["keys with more than one final outcome"] = len(conflicts)
+    if conflicts:
+        lines = [f"{'/'.join(str(part) for part in key)}: " + "; ".join(describe_outcomes(events))
+                 for key, events in list(conflicts.items())[:5]]
+        report.fail(f"{len(conflicts)} idempotency keys ended with more than one final outcome "
+                    f"(status or event_id differ):\n    " + "\n    ".join(lines))
+    return conflicts
