@@ -11,6 +11,13 @@ public protocol CouponProviderClient: Sendable {
     /// After a lease takeover on an issue whose earlier attempt may have taken effect:
     /// looks for that effect at the provider.
     func reconcile(_ command: CouponCommand) async throws(ProviderFailure) -> Reconciliation
+
+    /// The longest one `execute` can take before it returns: every host it may try, every
+    /// re-signing and any key download on the way, each bounded by the client's timeout.
+    /// A claim's lease must outlast it, so that no other worker can take a key over while a
+    /// request for it may still be on its way (the worker refuses a configuration that
+    /// cannot guarantee this).
+    var worstCaseAttempt: Duration { get }
 }
 
 /// What a reconciliation found.

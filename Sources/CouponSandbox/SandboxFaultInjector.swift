@@ -15,6 +15,9 @@ public final class SandboxFaultInjector: Sendable {
 
     private let state = Mutex(State())
 
+    /// Holds processed answers until a test lets them go.
+    public let gate = AnswerGate()
+
     public init() {}
 
     /// The next `times` requests whose path contains `pathContains` (any path when nil) suffer `fault`.

@@ -8,12 +8,17 @@ public enum IdempotencyStoreFactory {
     ///
     /// Throws ``StoreError/invalidInput(_:)`` for any other form, and closes what it opened
     /// when the migration fails.
-    public static func open(_ location: String, logger: Logger) async throws(StoreError) -> any IdempotencyStore {
+    ///
+    /// `clock` is the store's time (the database's clock; tests shift it to expire leases).
+    public static func open(
+        _ location: String, clock: StoreClock = StoreClock(), logger: Logger
+    ) async throws(StoreError) -> any IdempotencyStore {
         let store: any IdempotencyStore
         if location.hasPrefix("sqlite:") {
-            store = try await SQLiteIdempotencyStore(path: String(location.dropFirst("sqlite:".count)), logger: logger)
+            store = try await SQLiteIdempotencyStore(
+                path: String(location.dropFirst("sqlite:".count)), clock: clock, logger: logger)
         } else if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            store = try await PostgresIdempotencyStore(url: location, logger: logger)
+            store = try await PostgresIdempotencyStore(url: location, clock: clock, logger: logger)
         } else {
             throw .invalidInput(
                 "idempotency store location must be sqlite:PATH or postgres://…, got \(PostgresLocation.redacted(location))")

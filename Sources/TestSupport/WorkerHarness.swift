@@ -26,6 +26,8 @@ public final class WorkerHarness: Sendable {
     public let sandboxes: ProviderSandboxes
     public let topics: Topics
     public let store: any IdempotencyStore
+    /// The default store's clock: a test moves it to expire leases without waiting.
+    public let storeClock: StoreClock
     public let groupID: String
     public let producer: KafkaProducer
     public let downstream: DownstreamReader
@@ -51,27 +53,32 @@ public final class WorkerHarness: Sendable {
         let sandboxes = try await ProviderSandboxes.start(
             keysDirectory: folder.appendingPathComponent("keys"), forgetDuplicates: forgetDuplicates, logger: sandboxLogger)
         let theStore: any IdempotencyStore
+        let storeClock = StoreClock()
         if let store {
             theStore = store
         } else {
-            theStore = try await SQLiteIdempotencyStore(path: folder.appendingPathComponent("store.sqlite").path, logger: logger)
+            theStore = try await SQLiteIdempotencyStore(
+                path: folder.appendingPathComponent("store.sqlite").path, clock: storeClock, logger: logger)
         }
         try await theStore.migrate()
         let downstream = try DownstreamReader(kafka: kafka, topics: [topics.results, topics.deadLetters], deadLetterTopic: topics.deadLetters)
         return WorkerHarness(
-            kafka: kafka, sandboxes: sandboxes, topics: topics, store: theStore, groupID: MockKafka.uniqueName("workers"),
+            kafka: kafka, sandboxes: sandboxes, topics: topics, store: theStore, storeClock: storeClock,
+            groupID: MockKafka.uniqueName("workers"),
             producer: try kafka.makeProducer(), downstream: downstream, httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
             folder: folder, logger: logger)
     }
 
     private init(
-        kafka: MockKafka, sandboxes: ProviderSandboxes, topics: Topics, store: any IdempotencyStore, groupID: String,
+        kafka: MockKafka, sandboxes: ProviderSandboxes, topics: Topics, store: any IdempotencyStore,
+        storeClock: StoreClock, groupID: String,
         producer: KafkaProducer, downstream: DownstreamReader, httpClient: HTTPClient, folder: URL, logger: Logger
     ) {
         self.kafka = kafka
         self.sandboxes = sandboxes
         self.topics = topics
         self.store = store
+        self.storeClock = storeClock
         self.groupID = groupID
         self.producer = producer
         self.downstream = downstream
@@ -111,7 +118,8 @@ public final class WorkerHarness: Sendable {
     /// A worker instance in the harness's group. `owner` names it in lease records.
     public func makeWorker(
         owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
-        leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512
+        leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512,
+        revokeGrace: Duration = .seconds(10), store: (any IdempotencyStore)? = nil
     ) throws -> CouponWorker {
         var configuration = CouponWorker.Configuration()
         configuration.issueTopic = topics.issue
@@ -120,10 +128,10 @@ public final class WorkerHarness: Sendable {
         configuration.deadLetterTopic = topics.deadLetters
         configuration.maxInFlight = maxInFlight
         configuration.partitionBufferLimit = partitionBufferLimit
-        configuration.revokeGrace = .seconds(10)
+        configuration.revokeGrace = revokeGrace
         return try CouponWorker(
             configuration: configuration, consumerConfiguration: kafka.consumerConfiguration(groupID: groupID),
-            producer: producer, store: store, providers: try providers(timeout: providerTimeout),
+            producer: producer, store: store ?? self.store, providers: try providers(timeout: providerTimeout),
             settings: CommandProcessor.Settings(
                 leaseDuration: leaseDuration,
                 retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),

@@ -233,9 +233,10 @@ struct PipelineTests {
             let key = IdempotencyKey(provider: .wechat, merchant: route.merchant, outRequestNo: "ORD-L-1")
             let claim = try await harness.store.claim(ClaimRequest(
                 key: key, fingerprint: CommandFingerprint(command: command, merchant: route.merchant), owner: "dead-worker",
-                leaseDuration: .seconds(1), now: Date(timeIntervalSinceNow: -60)))
-            guard case .claimed = claim else { Issue.record("expected a fresh claim, got \(claim)"); return }
-            _ = try await harness.store.recordAttempt(key: key, owner: "dead-worker", leaseUntil: Date(timeIntervalSinceNow: -59))
+                leaseDuration: .seconds(1), source: "dead/0/0"))
+            guard case .claimed = claim, let lease = claim.lease else { Issue.record("expected a fresh claim, got \(claim)"); return }
+            _ = try await harness.store.recordAttempt(lease, renewingFor: .seconds(1))
+            harness.storeClock.advance(by: .seconds(60))
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-1") == 1)
 
             try await harness.send(WorkerHarness.wechatIssue("ORD-L-1"), key: "ORD-L-1")
@@ -258,7 +259,8 @@ struct PipelineTests {
             let key = IdempotencyKey(provider: .zvcms, merchant: merchant, outRequestNo: "ORD-L-2")
             _ = try await harness.store.claim(ClaimRequest(
                 key: key, fingerprint: CommandFingerprint(command: command, merchant: merchant), owner: "dead-worker",
-                leaseDuration: .seconds(1), now: Date(timeIntervalSinceNow: -60)))
+                leaseDuration: .seconds(1), source: "dead/0/0"))
+            harness.storeClock.advance(by: .seconds(60))
 
             try await harness.send(WorkerHarness.zvcmsIssue("ORD-L-2"), key: "ORD-L-2")
             await harness.downstream.wait(results: 1)

@@ -149,6 +149,7 @@ public final class WeChatPaySandbox: Sendable {
         case .success(let mchid):
             answer = route(method: method, target: target, mchid: mchid, body: body, now: now)
         }
+        await faults.gate.pass(path: target)
 
         if case .timeoutAfterProcessing? = fault {
             await server.held.hold(until: context.channel, bound: holdBound)

@@ -7,19 +7,31 @@ import Logging
 ///
 /// The rules (architecture.md, "Idempotency"):
 /// - invalid → `rejected`, dead-lettered, no provider call;
-/// - claim the key; already final with the same fingerprint → the stored result again
-///   (`replayed`, same `event_id`); different fingerprint → `rejected` IDEMPOTENCY_CONFLICT;
-///   live lease elsewhere → wait; expired lease → take over, reconciling an issue first;
-/// - before every call, renew the lease and count the attempt (one statement);
+/// - claim the key (a fenced ``Lease``: every later write must carry its token, so a holder that
+///   was taken over, even by another delivery in this process, is refused before it sends);
+///   already final with the same fingerprint → the stored result again (`replayed`, same
+///   `event_id`), dead-lettered again when it is `unknown` or `rejected`; a `failed` with
+///   `retryable: true` from another delivery → reopened and executed again; different
+///   fingerprint → `rejected` IDEMPOTENCY_CONFLICT; live lease elsewhere → wait; lease expired
+///   by the store's clock → take over, asking the provider first when an attempt is in doubt;
+/// - before every call, renew the lease and count the attempt (one statement), and start only
+///   while the lease surely covers the provider's worst case; a heartbeat renews it while any
+///   provider interaction runs;
+/// - once a request may have reached the provider, its answer is awaited and its outcome
+///   stored even when the command's task is cancelled (revoke, shutdown);
 /// - call with rate limit and retries (same body, fresh signature); an ambiguous issue is
 ///   reconciled (not found: asked again after `ambiguousSettle`, before any re-send), and
 ///   where the provider cannot be asked it ends `unknown` and dead-lettered;
-/// - the final outcome is stored before the result is returned for publishing.
+/// - the final outcome is stored before the result is returned for publishing; an outcome the
+///   store refused (the lease was lost) is never returned: the stored one is.
 /// While the store is unreachable the processor waits for it (never calls a provider unguarded).
 public final class CommandProcessor: Sendable {
     /// Knobs of the exactly-once machinery.
     public struct Settings: Sendable {
-        /// How long a claim protects a command being worked on; renewed before every attempt.
+        /// How long a claim protects a command being worked on, by the store's clock; renewed
+        /// before every attempt and by a heartbeat during provider calls. It must exceed the
+        /// worst case of one attempt of every provider route (the worker refuses to start
+        /// otherwise).
         public var leaseDuration: Duration
         public var retry: RetryPolicy
         /// This process's identity in lease records (unique per process).
@@ -49,7 +61,7 @@ public final class CommandProcessor: Sendable {
     private let store: any IdempotencyStore
     private let providers: ProviderDirectory
     private let settings: Settings
-    private let storeHealth: StoreHealth
+    private let storeCalls: StoreCalls
     private let metrics: WorkerMetrics
     private let logger: Logger
 
@@ -58,13 +70,16 @@ public final class CommandProcessor: Sendable {
         self.store = store
         self.providers = providers
         self.settings = settings
-        self.storeHealth = storeHealth
+        self.storeCalls = StoreCalls(
+            deadline: settings.storeCallDeadline, backoff: .storeUnavailable, health: storeHealth, logger: logger)
         self.metrics = metrics
         self.logger = logger
     }
 
     /// Processes one delivery of a command. Throws only `CancellationError` (shutdown or
-    /// revoke): the command is then abandoned, its claim protects it, and its offset is not stored.
+    /// revoke), and only while no request of this delivery may be on its way to a provider:
+    /// the command is then abandoned, its claim protects it, and its offset is not stored.
+    /// Once a request was sent, its answer is awaited and its outcome stored first.
     public func process(_ incoming: IncomingCommand) async throws -> CommandOutcome {
         let command: CouponCommand
         switch CommandDecoder.decode(incoming.bytes, topicKind: incoming.kind, maxBytes: settings.maxCommandBytes) {
@@ -87,15 +102,16 @@ public final class CommandProcessor: Sendable {
         let key = IdempotencyKey(provider: command.provider, merchant: route.merchant, outRequestNo: command.outRequestNo)
         let fingerprint = CommandFingerprint(command: command, merchant: route.merchant)
         let context = Context(command: command, route: route, key: key, fingerprint: fingerprint, source: incoming.source)
+        let request = ClaimRequest(
+            key: key, fingerprint: fingerprint, owner: settings.owner, leaseDuration: settings.leaseDuration,
+            source: "\(incoming.source.topic)/\(incoming.source.partition)/\(incoming.source.offset)")
 
+        var busy = 0
         while true {
+            let claimSent = ContinuousClock.now
             let claim: ClaimOutcome
             do {
-                claim = try await guarded {
-                    try await self.store.claim(ClaimRequest(
-                        key: key, fingerprint: fingerprint, owner: self.settings.owner,
-                        leaseDuration: self.settings.leaseDuration, now: Date()))
-                }
+                claim = try await storeCalls.run("claim") { try await self.store.claim(request) }
             } catch let error as StoreError {
                 var rejection = CommandRejection(field: nil, reason: "not storable: \(error)", outRequestNo: command.outRequestNo)
                 rejection.provider = command.provider
@@ -104,15 +120,20 @@ public final class CommandProcessor: Sendable {
                 return rejected(rejection, incoming)
             }
             switch claim {
-            case .claimed:
-                if let outcome = try await executeAndStore(context, tookOver: false) { return outcome }
-            case .takenOver(let record):
-                // Only an earlier attempt that reached the provider can have taken effect.
-                let mayHaveTakenEffect = record.attempts > 0
-                logger.warning("lease expired, taking over", metadata: [
-                    "out_request_no": "\(key.outRequestNo)", "earlier_attempts": "\(record.attempts)",
-                ])
-                if let outcome = try await executeAndStore(context, tookOver: mayHaveTakenEffect) { return outcome }
+            case .claimed(let record), .takenOver(let record), .reopened(let record):
+                guard let lease = claim.lease else { continue }
+                if case .takenOver = claim {
+                    logger.warning("lease expired, taking over", metadata: [
+                        "out_request_no": "\(key.outRequestNo)", "earlier_attempts": "\(record.attempts)",
+                        "in_doubt": "\(record.inDoubt)",
+                    ])
+                }
+                let holder = LeaseHolder(
+                    lease: lease, duration: settings.leaseDuration, grantedAfter: claimSent, store: store,
+                    calls: storeCalls, logger: logger)
+                // Only an earlier attempt that may have reached the provider can have taken effect.
+                let askFirst = record.inDoubt && command.operation.kind == .issue
+                if let outcome = try await executeAndStore(context, holder: holder, askFirst: askFirst) { return outcome }
             case .alreadyFinal(let record):
                 return replay(record, context: context)
             case .conflict:
@@ -123,10 +144,10 @@ public final class CommandProcessor: Sendable {
                     context, status: .rejected, data: nil,
                     error: ResultError(code: .idempotencyConflict, message: cause.reason, retryable: false), attempts: 0)
                 return CommandOutcome(result: event, deadLetter: cause)
-            case .inProgress(let record):
-                // Another worker is calling the provider right now; never call twice at once.
-                let remaining = (record.leaseUntil ?? Date()).timeIntervalSinceNow
-                try await Task.sleep(for: .milliseconds(Int(min(max(remaining, 0.05), 1.0) * 1000)))
+            case .inProgress:
+                // Another delivery holds the key (in this process or another); never call twice at once.
+                busy += 1
+                try await Task.sleep(for: RetryPolicy.keyBusy.ceiling(afterAttempt: busy))
             }
         }
     }
@@ -140,7 +161,7 @@ public final class CommandProcessor: Sendable {
     }
 
     /// What the provider calls came to.
-    private struct Execution {
+    private struct Execution: Sendable {
         var status: ResultStatus
         var data: JSONValue?
         var error: ResultError?
@@ -148,114 +169,149 @@ public final class CommandProcessor: Sendable {
         var calls: Int
     }
 
-    private struct LeaseLost: Error {}
+    /// What one shielded attempt came to.
+    private enum Step: Sendable {
+        case done(Execution)
+        case retry(ProviderFailure)
+    }
 
-    /// Nil when the lease was lost to another worker: claim again.
-    private func executeAndStore(_ context: Context, tookOver: Bool) async throws -> CommandOutcome? {
+    /// Executes under `holder`'s lease and stores the outcome. Nil when the lease was lost to
+    /// another holder: claim again (wait for it, then replay what it stored). An outcome that
+    /// was not stored is never returned for publishing.
+    private func executeAndStore(_ context: Context, holder: LeaseHolder, askFirst: Bool) async throws -> CommandOutcome? {
         let execution: Execution
         do {
-            execution = try await execute(context, tookOver: tookOver)
-        } catch is LeaseLost {
+            execution = try await execute(context, holder: holder, askFirst: askFirst)
+        } catch is LeaseHolder.Lost {
             return nil
         }
         let event = makeEvent(context, status: execution.status, data: execution.data, error: execution.error,
                               attempts: execution.attempts)
-        let stored = try await guardedIgnoringInput {
-            try await self.store.complete(
-                key: context.key, owner: self.settings.owner,
-                outcome: StoredOutcome(status: event.status, resultEvent: event.encoded()))
+        let outcome = StoredOutcome(
+            status: event.status, resultEvent: event.encoded(),
+            reopenable: event.status == .failed && event.error?.retryable == true)
+        let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
+        guard stored else {
+            // A newer token holds the key: its outcome is the one of record, never ours.
+            logger.warning("lease lost before the outcome was stored; the stored outcome decides", metadata: [
+                "out_request_no": "\(context.key.outRequestNo)", "status": "\(event.status.rawValue)",
+            ])
+            let record = try await storeCalls.run("record") { try await self.store.record(for: context.key) }
+            guard let record, record.state == .final else { return nil }
+            var replayed = replay(record, context: context)
+            replayed.providerCalls = execution.calls
+            return replayed
         }
-        let current: IdempotencyRecord? = stored ? nil : try await guardedIgnoringInput { try await self.store.record(for: context.key) }
-        if let record = current, record.state == RecordState.final {
-            // Someone else finished it first; theirs is the outcome of record.
-            var outcome = replay(record, context: context)
-            outcome.providerCalls = execution.calls
-            return outcome
-        }
-        let deadLetter = execution.status == .unknown
-            ? DeadLetterCause(code: .outcomeUnknown, reason: execution.error?.message ?? "outcome unknown")
-            : nil
-        return CommandOutcome(result: event, deadLetter: deadLetter, providerCalls: execution.calls)
+        return CommandOutcome(result: event, deadLetter: deadLetterCause(of: event), providerCalls: execution.calls)
     }
 
-    private func execute(_ context: Context, tookOver: Bool) async throws -> Execution {
+    private func execute(_ context: Context, holder: LeaseHolder, askFirst: Bool) async throws -> Execution {
         let command = context.command
-        let isIssue = command.operation.kind == .issue
-        var calls = 0
-        if tookOver && isIssue {
-            // The worker that held the lease may have issued before it died.
-            switch try await reconcile(context) {
+        if askFirst {
+            // An earlier holder's attempt may have issued before it died or gave up.
+            switch try await findEarlierEffect(context, holder: holder) {
             case .found(let data): return Execution(status: .succeeded, data: data, error: nil, attempts: 1, calls: 0)
-            case .notFound: break
             case .unknowable:
                 return unknown("an earlier attempt may have issued the coupon and \(command.provider.rawValue) cannot be asked", calls: 0)
+            case .notFound:
+                try await holder.recordNoEffect(flag: nil)
             }
         }
         let started = ContinuousClock.now
         var attempt = 0
+        var calls = 0
         while true {
             attempt += 1
-            try await context.route.limiter.acquire()
-            // Counted before the call: a takeover must know this attempt may have taken effect.
-            let counted = try await guardedIgnoringInput {
-                try await self.store.recordAttempt(
-                    key: context.key, owner: self.settings.owner,
-                    leaseUntil: Date().addingTimeInterval(self.settings.leaseDuration.seconds))
-            }
-            guard counted != nil else { throw LeaseLost() }
-            calls += 1
-            let callStarted = ContinuousClock.now
-            let failure: ProviderFailure
-            do {
-                let data = try await context.route.client.execute(command)
-                metrics.providerCall(command: command, outcome: "ok", duration: callStarted.duration(to: .now))
-                return Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls)
-            } catch {
-                failure = error
-                metrics.providerCall(command: command, outcome: failure.code.rawValue, duration: callStarted.duration(to: .now))
-            }
             try Task.checkCancellation()
-            if failure.ambiguous && isIssue {
-                var answer = try await reconcile(context)
-                if case .notFound = answer {
-                    // Not there yet is not "never": the request may still be on its way.
-                    // Ask again once it has had time to land, before sending it again.
-                    try await settle(context)
-                    answer = try await reconcile(context)
+            try await context.route.limiter.acquire()
+            _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt)
+            calls += 1
+            // From here the request may reach the provider: its answer is awaited and decided
+            // on whatever happens to this task; only a further attempt is skipped when cancelled.
+            let step = try await runShielded { [attempt, calls] flag in
+                try await self.attempt(context, holder: holder, attempt: attempt, calls: calls, flag: flag)
+            }
+            switch step {
+            case .done(let execution):
+                return execution
+            case .retry(let failure):
+                guard let delay = settings.retry.delay(
+                    afterAttempt: attempt, elapsed: started.duration(to: .now), random: Double.random(in: 0...1))
+                else {
+                    return Execution(status: .failed, data: nil, error: failure.resultError, attempts: attempt, calls: calls)
                 }
-                switch answer {
+                metrics.retry(command: command, code: failure.code)
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// One provider call and what its answer means, run shielded: it is never cut short.
+    private func attempt(
+        _ context: Context, holder: LeaseHolder, attempt: Int, calls: Int, flag: CancellationFlag
+    ) async throws -> Step {
+        let command = context.command
+        let isIssue = command.operation.kind == .issue
+        let callStarted = ContinuousClock.now
+        let answer: Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
+            do throws(ProviderFailure) {
+                return .success(try await context.route.client.execute(command))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let failure: ProviderFailure
+        switch answer {
+        case .success(let data):
+            metrics.providerCall(command: command, outcome: "ok", duration: callStarted.duration(to: .now))
+            return .done(Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls))
+        case .failure(let error):
+            failure = error
+            metrics.providerCall(command: command, outcome: failure.code.rawValue, duration: callStarted.duration(to: .now))
+        }
+        if failure.code == .invalidCommand {
+            // Refused by the provider module before anything was sent: the command is invalid.
+            try await holder.recordNoEffect(flag: flag)
+            return .done(Execution(
+                status: .rejected, data: nil, error: ResultError(code: .invalidCommand, message: failure.message, retryable: false),
+                attempts: 0, calls: calls - 1))
+        }
+        if isIssue {
+            if failure.ambiguous {
+                // It may have been processed. Cancelled: leave it in doubt under the claim; the
+                // next holder asks the provider before anything is sent again.
+                if flag.isRaised { throw CancellationError() }
+                switch try await findEarlierEffect(context, holder: holder) {
                 case .found(let data):
-                    return Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls)
+                    return .done(Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls))
                 case .unknowable:
-                    return unknown("\(failure.message); the request may have been processed", calls: calls,
-                                   attempts: attempt, providerCode: failure.providerCode)
+                    return .done(unknown("\(failure.message); the request may have been processed", calls: calls,
+                                         attempts: attempt, providerCode: failure.providerCode))
                 case .notFound:
                     break  // not processed after all: the failure decides as usual
                 }
             }
-            guard failure.retryable else {
-                return Execution(status: .failed, data: nil, error: failure.resultError, attempts: attempt, calls: calls)
-            }
-            guard let delay = settings.retry.delay(
-                afterAttempt: attempt, elapsed: started.duration(to: .now), random: Double.random(in: 0...1))
-            else {
-                return Execution(status: .failed, data: nil, error: failure.resultError, attempts: attempt, calls: calls)
-            }
-            metrics.retry(command: command, code: failure.code)
-            try await Task.sleep(for: delay)
+            try await holder.recordNoEffect(flag: flag)
         }
+        guard failure.retryable else {
+            return .done(Execution(status: .failed, data: nil, error: failure.resultError, attempts: attempt, calls: calls))
+        }
+        // Nothing is in doubt now: a cancelled command stops before it sends again.
+        if flag.isRaised { throw CancellationError() }
+        return .retry(failure)
     }
 
-    /// Waits `ambiguousSettle` for an ambiguous request to land, holding the lease meanwhile
-    /// (nobody may take over and re-send while this worker still might).
-    private func settle(_ context: Context) async throws {
-        let held = try await guardedIgnoringInput {
-            try await self.store.extendLease(
-                key: context.key, owner: self.settings.owner,
-                until: Date().addingTimeInterval((self.settings.ambiguousSettle + self.settings.leaseDuration).seconds))
+    /// Asks the provider whether an earlier attempt took effect, under a heartbeat. Not found is
+    /// asked again after `ambiguousSettle` (a request the worker stopped waiting for may still
+    /// land) before anyone may send it again.
+    private func findEarlierEffect(_ context: Context, holder: LeaseHolder) async throws -> Reconciliation {
+        let settle = settings.ambiguousSettle
+        return try await holder.withHeartbeat {
+            let answer = try await self.reconcile(context)
+            guard case .notFound = answer else { return answer }
+            try await Task.sleep(for: settle)
+            return try await self.reconcile(context)
         }
-        guard held else { throw LeaseLost() }
-        try await Task.sleep(for: settings.ambiguousSettle)
     }
 
     /// Asks the provider whether an earlier attempt took effect, retrying transient failures;
@@ -290,6 +346,17 @@ public final class CommandProcessor: Sendable {
             attempts: attempts, calls: calls)
     }
 
+    /// A stored outcome that a person must look at is dead-lettered every time it is
+    /// published, replays included: a dead letter lost with a crash comes back with the replay.
+    private func deadLetterCause(of event: ResultEvent) -> DeadLetterCause? {
+        switch event.status {
+        case .unknown: DeadLetterCause(code: .outcomeUnknown, reason: event.error?.message ?? "outcome unknown")
+        case .rejected:
+            DeadLetterCause(code: event.error?.code ?? .invalidCommand, reason: event.error?.message ?? "rejected")
+        case .succeeded, .failed: nil
+        }
+    }
+
     private func replay(_ record: IdempotencyRecord, context: Context) -> CommandOutcome {
         guard let bytes = record.resultEvent,
             var event = try? JSONDecoder().decode(ResultEvent.self, from: Data(bytes))
@@ -303,7 +370,7 @@ public final class CommandProcessor: Sendable {
         }
         event.replayed = true
         event.source = context.source
-        return CommandOutcome(result: event, deadLetter: nil)
+        return CommandOutcome(result: event, deadLetter: deadLetterCause(of: event))
     }
 
     private func rejected(_ rejection: CommandRejection, _ incoming: IncomingCommand) -> CommandOutcome {
@@ -323,41 +390,6 @@ public final class CommandProcessor: Sendable {
             provider: context.command.provider.rawValue, operation: context.command.operation.rawValue,
             merchant: context.key.merchant, status: status, data: data, error: error, attempts: attempts,
             replayed: false, occurredAt: ResultEvent.timestamp(Date()), source: context.source)
-    }
-
-    /// Runs a store call, waiting out an unavailable store (no command passes meanwhile).
-    /// Input errors are thrown to the caller as `StoreError`; cancellation as `CancellationError`.
-    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        var delay = Duration.milliseconds(50)
-        while true {
-            try Task.checkCancellation()
-            do {
-                let value = try await StoreDeadline.run(within: settings.storeCallDeadline, body)
-                storeHealth.markHealthy()
-                return value
-            } catch let error as StoreError {
-                switch error {
-                case .keyTooLong, .invalidInput: throw error
-                default:
-                    storeHealth.markUnhealthy("\(error)")
-                    logger.error("idempotency store unavailable; holding work", metadata: ["error": "\(error)"])
-                    try await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(5))
-                }
-            }
-        }
-    }
-
-    /// `guarded` for calls whose input was already accepted by a claim.
-    private func guardedIgnoringInput<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        do {
-            return try await guarded(body)
-        } catch let error as StoreError {
-            // The claim accepted this input, so this is a store defect; retrying would loop.
-            // Abandon the delivery: its claim protects it and the offset stays where it is.
-            logger.critical("idempotency store rejected accepted input", metadata: ["error": "\(error)"])
-            throw CancellationError()
-        }
     }
 }
 

@@ -37,6 +37,11 @@ public struct ProviderDirectory: Sendable {
         return profiles.count == 1 ? profiles.first?.value : nil
     }
 
+    /// The longest one attempt can take on any route: a lease must outlast it.
+    public var worstCaseAttempt: Duration {
+        routes.values.flatMap(\.values).map(\.client.worstCaseAttempt).max() ?? .zero
+    }
+
     /// The configured merchant ids of `provider`.
     public func merchants(of provider: ProviderName) -> [String] {
         routes[provider].map { Array($0.keys).sorted() } ?? []

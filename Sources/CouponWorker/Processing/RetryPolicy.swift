@@ -24,9 +24,24 @@ public struct RetryPolicy: Sendable, Hashable {
     /// policy allows no further attempt. `random` draws uniformly from `0...1`.
     public func delay(afterAttempt attempt: Int, elapsed: Duration, random: Double) -> Duration? {
         guard attempt < maxAttempts, elapsed < budget else { return nil }
-        let exponent = min(attempt - 1, 30)
-        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        let delay = ceiling * random
+        let delay = ceiling(afterAttempt: attempt) * random
         return elapsed + delay < budget ? delay : nil
     }
+
+    /// The backoff ceiling after `attempt` attempts: `baseDelay` doubled per retry, at most
+    /// `maxDelay`. Waits that must go on until something answers (a store that is down) use
+    /// it without jitter.
+    public func ceiling(afterAttempt attempt: Int) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        return min(maxDelay, baseDelay * (1 << exponent))
+    }
+
+    /// The wait between calls to an idempotency store that did not answer: 50 ms doubling
+    /// to 5 s, for as long as it takes.
+    public static let storeUnavailable = RetryPolicy(
+        maxAttempts: .max, budget: .seconds(Int64.max / 2), baseDelay: .milliseconds(50), maxDelay: .seconds(5))
+
+    /// The wait before asking again for a key that another delivery holds: 50 ms doubling to 1 s.
+    public static let keyBusy = RetryPolicy(
+        maxAttempts: .max, budget: .seconds(Int64.max / 2), baseDelay: .milliseconds(50), maxDelay: .seconds(1))
 }

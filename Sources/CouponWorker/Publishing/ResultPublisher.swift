@@ -7,7 +7,8 @@ import Logging
 ///
 /// A failed delivery is tried again with backoff for as long as it takes (or until
 /// cancelled): a command's offset is only stored after its result was acknowledged, so a
-/// results topic that is down stops the pipeline instead of losing results.
+/// results topic that is down stops the pipeline instead of losing results. A record the
+/// broker can never take (too large) is never retried: it is cut down instead.
 public struct ResultPublisher: Sendable {
     public struct Topics: Sendable, Hashable {
         public var results: String
@@ -34,13 +35,37 @@ public struct ResultPublisher: Sendable {
 
     /// Publishes `event` keyed by its out_request_no with CloudEvents binary-mode headers and
     /// the incoming trace context.
-    public func publish(_ event: ResultEvent, traceHeaders: [KafkaHeader]) async throws {
+    ///
+    /// A result larger than the broker accepts would be retried forever and stall its
+    /// partition: it is published with its `data` replaced by
+    /// `{"truncated": true, "original_bytes": N}` instead (the full result stays in the
+    /// idempotency record), and the returned cause tells the caller to dead-letter the command.
+    public func publish(_ event: ResultEvent, traceHeaders: [KafkaHeader]) async throws -> DeadLetterCause? {
+        let bytes = event.encoded()
+        do {
+            try await deliver(message(for: event, encoded: bytes, traceHeaders: traceHeaders))
+            return nil
+        } catch is MessageTooLarge {
+            logger.warning("result too large for the broker; publishing it truncated", metadata: [
+                "out_request_no": "\(event.outRequestNo)", "bytes": "\(bytes.count)",
+            ])
+            var truncated = event
+            truncated.data = .object(["truncated": .bool(true), "original_bytes": .integer(Int64(bytes.count))])
+            try await deliver(message(for: truncated, encoded: truncated.encoded(), traceHeaders: traceHeaders))
+            return DeadLetterCause(
+                code: .internalError,
+                reason: "the result (\(bytes.count) bytes) is larger than the broker accepts; it was published "
+                    + "truncated and the full result is in the idempotency record")
+        }
+    }
+
+    private func message(for event: ResultEvent, encoded: [UInt8], traceHeaders: [KafkaHeader]) -> KafkaOutgoingMessage {
         var headers = CloudEventHeaders.forResult(event, source: eventSource).map {
             KafkaHeader(key: $0.0, value: Array($0.1.utf8))
         }
         headers.append(contentsOf: traceHeaders)
-        try await deliver(KafkaOutgoingMessage(
-            topic: topics.results, key: Array(event.outRequestNo.utf8), value: event.encoded(), headers: headers))
+        return KafkaOutgoingMessage(
+            topic: topics.results, key: Array(event.outRequestNo.utf8), value: encoded, headers: headers)
     }
 
     /// Dead-letters the original record: its key, bytes and headers, plus `x-coupon-error-*`.
@@ -83,7 +108,7 @@ public struct ResultPublisher: Sendable {
             do {
                 _ = try await producer.send(message)
                 return
-            } catch where error.code == .messageSizeTooLarge && message.topic == topics.deadLetters {
+            } catch where error.code == .messageSizeTooLarge {
                 throw MessageTooLarge()
             } catch {
                 logger.error("publish failed; retrying", metadata: ["topic": "\(message.topic)", "error": "\(error)"])

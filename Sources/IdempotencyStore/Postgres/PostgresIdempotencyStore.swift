@@ -17,11 +17,13 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`).
     ///
     /// - Parameter maximumConnections: the pool's size; statements beyond it queue.
-    public init(url: String, logger: Logger, maximumConnections: Int = 20) async throws(StoreError) {
+    public init(
+        url: String, clock: StoreClock = StoreClock(), logger: Logger, maximumConnections: Int = 20
+    ) async throws(StoreError) {
         let location = try PostgresLocation(url: url)
         guard maximumConnections > 0 else { throw .invalidInput("maximumConnections must be positive") }
         table = IdempotencyTable(database: try await PostgresRecordDatabase(
-            location: location, maximumConnections: maximumConnections, logger: logger))
+            location: location, maximumConnections: maximumConnections, logger: logger), clock: clock)
     }
 
     public func migrate() async throws(StoreError) { try await table.migrate() }
@@ -30,16 +32,20 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await table.claim(request)
     }
 
-    public func extendLease(key: IdempotencyKey, owner: String, until: Date) async throws(StoreError) -> Bool {
-        try await table.extendLease(key: key, owner: owner, until: until)
+    public func extendLease(_ lease: Lease, for duration: Duration) async throws(StoreError) -> Bool {
+        try await table.extendLease(lease, for: duration)
     }
 
-    public func recordAttempt(key: IdempotencyKey, owner: String, leaseUntil: Date) async throws(StoreError) -> Int? {
-        try await table.recordAttempt(key: key, owner: owner, leaseUntil: leaseUntil)
+    public func recordAttempt(_ lease: Lease, renewingFor duration: Duration) async throws(StoreError) -> Int? {
+        try await table.recordAttempt(lease, renewingFor: duration)
     }
 
-    public func complete(key: IdempotencyKey, owner: String, outcome: StoredOutcome) async throws(StoreError) -> Bool {
-        try await table.complete(key: key, owner: owner, outcome: outcome)
+    public func recordNoEffect(_ lease: Lease) async throws(StoreError) -> Bool {
+        try await table.recordNoEffect(lease)
+    }
+
+    public func complete(_ lease: Lease, outcome: StoredOutcome) async throws(StoreError) -> Bool {
+        try await table.complete(lease, outcome: outcome)
     }
 
     public func record(for key: IdempotencyKey) async throws(StoreError) -> IdempotencyRecord? {
@@ -50,8 +56,8 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await table.records(outRequestNo: outRequestNo)
     }
 
-    public func purge(olderThan cutoff: Date) async throws(StoreError) -> Int {
-        try await table.purge(olderThan: cutoff)
+    public func purge(retaining retention: Duration) async throws(StoreError) -> Int {
+        try await table.purge(retaining: retention)
     }
 
     public func close() async { await table.database.close() }

@@ -10,6 +10,8 @@ import PostgresNIO
 /// different connections exactly one inserts, and exactly one takes over an expired lease.
 final class PostgresRecordDatabase: RecordDatabase {
     let binaryColumnType = "BYTEA"
+    /// The server's clock at the start of the statement: the same value everywhere in it.
+    let clockMilliseconds = "CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)"
     /// Held (per transaction) by migrators, so instances that start together do not race.
     static let migrationLockID: Int64 = 0x636F_7570_6F6E_6964  // "couponid"
 
@@ -150,7 +152,12 @@ final class PostgresRecordDatabase: RecordDatabase {
             resultStatus: try columns["result_status"].decode(String?.self),
             resultEvent: try columns["result_event"].decode(ByteBuffer?.self).map { Array($0.readableBytesView) },
             createdAtMs: try columns["created_at_ms"].decode(Int64.self),
-            updatedAtMs: try columns["updated_at_ms"].decode(Int64.self)
+            updatedAtMs: try columns["updated_at_ms"].decode(Int64.self),
+            fence: try columns["fence"].decode(Int64.self),
+            inDoubt: try columns["in_doubt"].decode(Int64.self),
+            source: try columns["source"].decode(String?.self),
+            reopenable: try columns["reopenable"].decode(Int64.self),
+            claimKind: try columns["claim_kind"].decode(String?.self)
         )
     }
 }

@@ -6,25 +6,23 @@ public struct ClaimRequest: Sendable, Hashable {
     public var key: IdempotencyKey
     /// The fingerprint of the command: the same key with another fingerprint is a conflict.
     public var fingerprint: CommandFingerprint
-    /// Who is claiming (a stable worker instance id): the lease holder if the claim wins.
+    /// Who is claiming (a worker instance id): stored for operators, never used to decide.
+    /// The fencing token of the granted ``Lease`` is what identifies the holder.
     public var owner: String
-    /// How long the lease holds from `now` before another worker may take over.
+    /// How long the lease holds, by the store's clock, before another claimer may take over.
     public var leaseDuration: Duration
-    /// The claimer's clock. Leases are compared against it, which keeps the store free of
-    /// clock reads and lets tests expire leases without waiting.
-    public var now: Date
+    /// The delivery that claims (e.g. `topic/partition/offset`). A `failed` outcome with
+    /// `retryable: true` is reopened by a claim from another delivery, and replayed to a
+    /// redelivery of the one that produced it.
+    public var source: String
 
-    public init(key: IdempotencyKey, fingerprint: CommandFingerprint, owner: String, leaseDuration: Duration, now: Date) {
+    public init(
+        key: IdempotencyKey, fingerprint: CommandFingerprint, owner: String, leaseDuration: Duration, source: String
+    ) {
         self.key = key
         self.fingerprint = fingerprint
         self.owner = owner
         self.leaseDuration = leaseDuration
-        self.now = now
-    }
-
-    /// When the lease of a successful claim ends.
-    public var leaseUntil: Date {
-        let (seconds, attoseconds) = leaseDuration.components
-        return now.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+        self.source = source
     }
 }

@@ -14,8 +14,18 @@ public struct IdempotencyRecord: Sendable, Hashable {
     public var leaseOwner: String?
     /// Until when the lease holds; nil once final.
     public var leaseUntil: Date?
-    /// Provider attempts counted with ``IdempotencyStore/recordAttempt(key:owner:leaseUntil:)``.
+    /// Provider attempts counted with ``IdempotencyStore/recordAttempt(_:renewingFor:)``.
     public var attempts: Int
+    /// The fencing token: incremented by every claim, takeover and reopening; the holder's
+    /// ``Lease`` must carry it for any write to succeed.
+    public var fence: Int64
+    /// Whether the last counted attempt may have taken effect at the provider (it was sent
+    /// and no definite answer says it did not). A takeover reconciles only then.
+    public var inDoubt: Bool
+    /// The delivery that holds (or, once final, produced) the record, as its claim named it.
+    public var source: String?
+    /// Final as `failed` with `retryable: true`: another delivery may execute it again.
+    public var reopenable: Bool
     /// How many times an expired lease was taken over: an earlier attempt may have taken effect.
     public var takeovers: Int
     /// The published result's status, once final.
@@ -28,7 +38,8 @@ public struct IdempotencyRecord: Sendable, Hashable {
     public init(
         key: IdempotencyKey, fingerprint: CommandFingerprint, state: RecordState, leaseOwner: String?,
         leaseUntil: Date?, attempts: Int, takeovers: Int, resultStatus: ResultStatus?, resultEvent: [UInt8]?,
-        createdAt: Date, updatedAt: Date
+        createdAt: Date, updatedAt: Date, fence: Int64 = 0, inDoubt: Bool = false, source: String? = nil,
+        reopenable: Bool = false
     ) {
         self.key = key
         self.fingerprint = fingerprint
@@ -41,5 +52,9 @@ public struct IdempotencyRecord: Sendable, Hashable {
         self.resultEvent = resultEvent
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.fence = fence
+        self.inDoubt = inDoubt
+        self.source = source
+        self.reopenable = reopenable
     }
 }

@@ -39,7 +39,13 @@ enum StoreInput {
         try check(request.key)
         try checkOwner(request.owner)
         try check(request.fingerprint)
+        try checkToken(request.source, named: "source")
         guard request.leaseDuration > .zero else { throw .invalidInput("lease duration must be positive") }
+    }
+
+    static func check(_ lease: Lease, duration: Duration) throws(StoreError) {
+        try check(lease.key)
+        guard duration > .zero else { throw .invalidInput("lease duration must be positive") }
     }
 
     private static func checkToken(_ value: String, named name: String) throws(StoreError) {

@@ -19,11 +19,18 @@ struct StoredRow: Sendable {
     var resultEvent: [UInt8]?
     var createdAtMs: Int64
     var updatedAtMs: Int64
+    var fence: Int64
+    var inDoubt: Int64
+    var source: String?
+    var reopenable: Int64
+    /// How the row was last granted: `claim`, `takeover` or `reopen` (nil before version 2).
+    var claimKind: String?
 
     /// The columns every statement returns, in this order.
     static let columns = """
         provider, merchant, out_request_no, fingerprint, state, lease_owner, lease_until_ms, \
-        attempts, takeovers, result_status, result_event, created_at_ms, updated_at_ms
+        attempts, takeovers, result_status, result_event, created_at_ms, updated_at_ms, \
+        fence, in_doubt, source, reopenable, claim_kind
         """
 
     func record() throws(StoreError) -> IdempotencyRecord {
@@ -55,7 +62,11 @@ struct StoredRow: Sendable {
             resultStatus: status,
             resultEvent: resultEvent,
             createdAt: Date(epochMilliseconds: createdAtMs),
-            updatedAt: Date(epochMilliseconds: updatedAtMs)
+            updatedAt: Date(epochMilliseconds: updatedAtMs),
+            fence: fence,
+            inDoubt: inDoubt != 0,
+            source: source,
+            reopenable: reopenable != 0
         )
     }
 }

@@ -18,8 +18,9 @@ public struct SQLiteIdempotencyStore: IdempotencyStore {
 
     /// Opens (creating if needed) the database file at `path`. Throws
     /// ``StoreError/unreachable(_:)`` when the file cannot be opened or created.
-    public init(path: String, logger: Logger) async throws(StoreError) {
-        table = IdempotencyTable(database: try await SQLiteRecordDatabase.open(path: path, logger: logger))
+    public init(path: String, clock: StoreClock = StoreClock(), logger: Logger) async throws(StoreError) {
+        table = IdempotencyTable(
+            database: try await SQLiteRecordDatabase.open(path: path, logger: logger), clock: clock)
     }
 
     public func migrate() async throws(StoreError) { try await table.migrate() }
@@ -28,16 +29,20 @@ public struct SQLiteIdempotencyStore: IdempotencyStore {
         try await table.claim(request)
     }
 
-    public func extendLease(key: IdempotencyKey, owner: String, until: Date) async throws(StoreError) -> Bool {
-        try await table.extendLease(key: key, owner: owner, until: until)
+    public func extendLease(_ lease: Lease, for duration: Duration) async throws(StoreError) -> Bool {
+        try await table.extendLease(lease, for: duration)
     }
 
-    public func recordAttempt(key: IdempotencyKey, owner: String, leaseUntil: Date) async throws(StoreError) -> Int? {
-        try await table.recordAttempt(key: key, owner: owner, leaseUntil: leaseUntil)
+    public func recordAttempt(_ lease: Lease, renewingFor duration: Duration) async throws(StoreError) -> Int? {
+        try await table.recordAttempt(lease, renewingFor: duration)
     }
 
-    public func complete(key: IdempotencyKey, owner: String, outcome: StoredOutcome) async throws(StoreError) -> Bool {
-        try await table.complete(key: key, owner: owner, outcome: outcome)
+    public func recordNoEffect(_ lease: Lease) async throws(StoreError) -> Bool {
+        try await table.recordNoEffect(lease)
+    }
+
+    public func complete(_ lease: Lease, outcome: StoredOutcome) async throws(StoreError) -> Bool {
+        try await table.complete(lease, outcome: outcome)
     }
 
     public func record(for key: IdempotencyKey) async throws(StoreError) -> IdempotencyRecord? {
@@ -48,8 +53,8 @@ public struct SQLiteIdempotencyStore: IdempotencyStore {
         try await table.records(outRequestNo: outRequestNo)
     }
 
-    public func purge(olderThan cutoff: Date) async throws(StoreError) -> Int {
-        try await table.purge(olderThan: cutoff)
+    public func purge(retaining retention: Duration) async throws(StoreError) -> Int {
+        try await table.purge(retaining: retention)
     }
 
     public func close() async { await table.database.close() }

@@ -21,6 +21,9 @@ import Synchronization
 /// through the takeover path.
 final class SQLiteRecordDatabase: RecordDatabase {
     let binaryColumnType = "BLOB"
+    /// The host's clock: SQLite reads `'now'` once per statement step, so every use in one
+    /// statement sees the same instant.
+    let clockMilliseconds = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
     /// How long a statement waits for another connection's write lock before failing.
     static let busyTimeoutMilliseconds = 5_000
 
@@ -224,7 +227,12 @@ final class SQLiteRecordDatabase: RecordDatabase {
             resultStatus: try optionalText("result_status"),
             resultEvent: try optionalBytes("result_event"),
             createdAtMs: try integer("created_at_ms"),
-            updatedAtMs: try integer("updated_at_ms")
+            updatedAtMs: try integer("updated_at_ms"),
+            fence: try integer("fence"),
+            inDoubt: try integer("in_doubt"),
+            source: try optionalText("source"),
+            reopenable: try integer("reopenable"),
+            claimKind: try optionalText("claim_kind")
         )
     }
 }

@@ -42,10 +42,20 @@ enum RecordSchema {
                 """,
                 "CREATE INDEX idempotency_records_out_request_no ON idempotency_records (out_request_no)",
                 "CREATE INDEX idempotency_records_updated_at ON idempotency_records (updated_at_ms)",
-            ])
+            ]),
+            // Fencing tokens, the in-doubt mark and reopenable failures (issues 13 and 14).
+            // A version-1 record in progress with attempts may have reached its provider.
+            SchemaMigration(version: 2, statements: [
+                "ALTER TABLE idempotency_records ADD COLUMN fence BIGINT NOT NULL DEFAULT 1",
+                "ALTER TABLE idempotency_records ADD COLUMN in_doubt BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE idempotency_records ADD COLUMN source TEXT",
+                "ALTER TABLE idempotency_records ADD COLUMN reopenable BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE idempotency_records ADD COLUMN claim_kind TEXT",
+                "UPDATE idempotency_records SET in_doubt = 1 WHERE state = 'in_progress' AND attempts > 0",
+            ]),
         ]
     }
 
     /// The newest version this build knows.
-    static let latestVersion = 1
+    static let latestVersion = 2
 }

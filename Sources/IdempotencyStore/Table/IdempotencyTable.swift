@@ -5,11 +5,13 @@ import Foundation
 /// both run, over a ``RecordDatabase`` driver.
 ///
 /// Each operation that changes a record is ONE statement whose `WHERE` states the condition
-/// under which it may change it (same fingerprint and expired lease for a takeover, lease held
-/// by the caller for everything else). The database evaluates the condition and the change
-/// atomically, so there is nothing to lock in Swift and no window between check and write.
+/// under which it may change it: for a takeover, the same fingerprint and a lease expired by
+/// the database's own clock; for everything a holder writes afterwards, the holder's fencing
+/// token. The database evaluates the condition and the change atomically, so there is nothing
+/// to lock in Swift and no window between check and write.
 struct IdempotencyTable<Database: RecordDatabase>: Sendable {
     let database: Database
+    let clock: StoreClock
 
     func migrate() async throws(StoreError) {
         try await database.withMigrationTransaction { (transaction) async throws(StoreError) -> Void in
@@ -36,33 +38,44 @@ struct IdempotencyTable<Database: RecordDatabase>: Sendable {
 
     func claim(_ request: ClaimRequest) async throws(StoreError) -> ClaimOutcome {
         try StoreInput.check(request)
-        let now = request.now.epochMilliseconds
+        let now = now(bind: 8)
         let upsert = SQLStatement(
             sql: """
                 INSERT INTO idempotency_records
                     (provider, merchant, out_request_no, fingerprint, state, lease_owner, lease_until_ms,
-                     attempts, takeovers, created_at_ms, updated_at_ms)
-                VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, 0, 0, $7, $7)
+                     attempts, takeovers, created_at_ms, updated_at_ms, fence, in_doubt, source, reopenable, claim_kind)
+                VALUES ($1, $2, $3, $4, 'in_progress', $5, \(now) + $6, 0, 0, \(now), \(now), 1, 0, $7, 0, 'claim')
                 ON CONFLICT (provider, merchant, out_request_no) DO UPDATE SET
+                    state = 'in_progress',
                     lease_owner = excluded.lease_owner,
                     lease_until_ms = excluded.lease_until_ms,
-                    takeovers = idempotency_records.takeovers + 1,
+                    takeovers = idempotency_records.takeovers
+                        + CASE WHEN idempotency_records.state = 'in_progress' THEN 1 ELSE 0 END,
+                    claim_kind = CASE WHEN idempotency_records.state = 'in_progress' THEN 'takeover' ELSE 'reopen' END,
+                    fence = idempotency_records.fence + 1,
+                    source = excluded.source,
+                    result_status = NULL,
+                    result_event = NULL,
+                    reopenable = 0,
                     updated_at_ms = excluded.updated_at_ms
-                WHERE idempotency_records.state = 'in_progress'
-                  AND idempotency_records.fingerprint = excluded.fingerprint
-                  AND (idempotency_records.lease_until_ms IS NULL
-                       OR idempotency_records.lease_until_ms < excluded.updated_at_ms)
+                WHERE idempotency_records.fingerprint = excluded.fingerprint
+                  AND ((idempotency_records.state = 'in_progress'
+                        AND (idempotency_records.lease_until_ms IS NULL
+                             OR idempotency_records.lease_until_ms < excluded.updated_at_ms))
+                    OR (idempotency_records.state = 'final' AND idempotency_records.reopenable = 1
+                        AND COALESCE(idempotency_records.source, '') <> excluded.source))
                 RETURNING \(StoredRow.columns)
                 """,
             binds: Self.keyBinds(request.key) + [
                 .text(request.fingerprint.hex), .text(request.owner),
-                .integer(request.leaseUntil.epochMilliseconds), .integer(now),
+                .integer(request.leaseDuration.wholeMilliseconds), .text(request.source), .integer(clock.offsetMilliseconds),
             ]
         )
         return try await ClaimResolution.resolve(
             request,
-            upsert: { () async throws(StoreError) -> IdempotencyRecord? in
-                try await database.recordRows(upsert).first?.record()
+            upsert: { () async throws(StoreError) -> ClaimResolution.Grant? in
+                guard let row = try await database.recordRows(upsert).first else { return nil }
+                return ClaimResolution.Grant(kind: row.claimKind, record: try row.record())
             },
             inspect: { () async throws(StoreError) -> IdempotencyRecord? in
                 try await fetch(request.key)
@@ -70,53 +83,71 @@ struct IdempotencyTable<Database: RecordDatabase>: Sendable {
         )
     }
 
-    func extendLease(key: IdempotencyKey, owner: String, until: Date) async throws(StoreError) -> Bool {
-        try StoreInput.check(key)
-        try StoreInput.checkOwner(owner)
+    func extendLease(_ lease: Lease, for duration: Duration) async throws(StoreError) -> Bool {
+        try StoreInput.check(lease, duration: duration)
+        let now = now(bind: 6)
         let rows = try await database.integerRows(SQLStatement(
             sql: """
-                UPDATE idempotency_records SET lease_until_ms = $4, updated_at_ms = $5
+                UPDATE idempotency_records SET lease_until_ms = \(Self.renewed(now)), updated_at_ms = \(now)
                 WHERE provider = $1 AND merchant = $2 AND out_request_no = $3
-                  AND state = 'in_progress' AND lease_owner = $6
+                  AND state = 'in_progress' AND fence = $5
                 RETURNING attempts
                 """,
-            binds: Self.keyBinds(key) + [.integer(until.epochMilliseconds), .integer(Date().epochMilliseconds), .text(owner)]
+            binds: Self.keyBinds(lease.key) + [
+                .integer(duration.wholeMilliseconds), .integer(lease.token), .integer(clock.offsetMilliseconds),
+            ]
         ))
         return !rows.isEmpty
     }
 
-    func recordAttempt(key: IdempotencyKey, owner: String, leaseUntil: Date) async throws(StoreError) -> Int? {
-        try StoreInput.check(key)
-        try StoreInput.checkOwner(owner)
+    func recordAttempt(_ lease: Lease, renewingFor duration: Duration) async throws(StoreError) -> Int? {
+        try StoreInput.check(lease, duration: duration)
+        let now = now(bind: 6)
         let rows = try await database.integerRows(SQLStatement(
             sql: """
                 UPDATE idempotency_records
-                SET attempts = attempts + 1, lease_until_ms = $4, updated_at_ms = $5
+                SET attempts = attempts + 1, in_doubt = 1, lease_until_ms = \(Self.renewed(now)),
+                    updated_at_ms = \(now)
                 WHERE provider = $1 AND merchant = $2 AND out_request_no = $3
-                  AND state = 'in_progress' AND lease_owner = $6
+                  AND state = 'in_progress' AND fence = $5
                 RETURNING attempts
                 """,
-            binds: Self.keyBinds(key) + [
-                .integer(leaseUntil.epochMilliseconds), .integer(Date().epochMilliseconds), .text(owner),
+            binds: Self.keyBinds(lease.key) + [
+                .integer(duration.wholeMilliseconds), .integer(lease.token), .integer(clock.offsetMilliseconds),
             ]
         ))
         return rows.first.map(Int.init)
     }
 
-    func complete(key: IdempotencyKey, owner: String, outcome: StoredOutcome) async throws(StoreError) -> Bool {
-        try StoreInput.check(key)
-        try StoreInput.checkOwner(owner)
+    func recordNoEffect(_ lease: Lease) async throws(StoreError) -> Bool {
+        try StoreInput.check(lease.key)
+        let rows = try await database.integerRows(SQLStatement(
+            sql: """
+                UPDATE idempotency_records SET in_doubt = 0
+                WHERE provider = $1 AND merchant = $2 AND out_request_no = $3
+                  AND state = 'in_progress' AND fence = $4
+                RETURNING attempts
+                """,
+            binds: Self.keyBinds(lease.key) + [.integer(lease.token)]
+        ))
+        return !rows.isEmpty
+    }
+
+    func complete(_ lease: Lease, outcome: StoredOutcome) async throws(StoreError) -> Bool {
+        try StoreInput.check(lease.key)
+        let now = now(bind: 8)
         let rows = try await database.integerRows(SQLStatement(
             sql: """
                 UPDATE idempotency_records
-                SET state = 'final', result_status = $4, result_event = $5, lease_until_ms = NULL, updated_at_ms = $6
+                SET state = 'final', result_status = $4, result_event = $5, reopenable = $6, lease_until_ms = NULL,
+                    updated_at_ms = \(now)
                 WHERE provider = $1 AND merchant = $2 AND out_request_no = $3
-                  AND state = 'in_progress' AND lease_owner = $7
+                  AND state = 'in_progress' AND fence = $7
                 RETURNING attempts
                 """,
-            binds: Self.keyBinds(key) + [
-                .text(outcome.status.rawValue), .bytes(outcome.resultEvent), .integer(Date().epochMilliseconds),
-                .text(owner),
+            binds: Self.keyBinds(lease.key) + [
+                .text(outcome.status.rawValue), .bytes(outcome.resultEvent), .integer(outcome.reopenable ? 1 : 0),
+                .integer(lease.token), .integer(clock.offsetMilliseconds),
             ]
         ))
         return !rows.isEmpty
@@ -142,10 +173,15 @@ struct IdempotencyTable<Database: RecordDatabase>: Sendable {
         return records
     }
 
-    func purge(olderThan cutoff: Date) async throws(StoreError) -> Int {
+    func purge(retaining retention: Duration) async throws(StoreError) -> Int {
+        guard retention > .zero else { throw .invalidInput("retention must be positive") }
         let rows = try await database.integerRows(SQLStatement(
-            sql: "DELETE FROM idempotency_records WHERE updated_at_ms < $1 RETURNING attempts",
-            binds: [.integer(cutoff.epochMilliseconds)]
+            sql: """
+                DELETE FROM idempotency_records
+                WHERE state = 'final' AND updated_at_ms < \(now(bind: 2)) - $1
+                RETURNING attempts
+                """,
+            binds: [.integer(retention.wholeMilliseconds), .integer(clock.offsetMilliseconds)]
         ))
         return rows.count
     }
@@ -158,6 +194,18 @@ struct IdempotencyTable<Database: RecordDatabase>: Sendable {
                 """,
             binds: Self.keyBinds(key)
         )).first?.record()
+    }
+
+    /// The store's "now" in a statement: the database's clock plus the ``StoreClock`` offset
+    /// bound at `$bind`. The SQL text is a constant of the dialect, never a value.
+    private func now(bind: Int) -> String {
+        "(\(database.clockMilliseconds) + $\(bind))"
+    }
+
+    /// The lease end after a renewal by `$4` from `now`: never earlier than it was, so a holder
+    /// may count on the longest renewal it was granted (``IdempotencyStore/extendLease(_:for:)``).
+    private static func renewed(_ now: String) -> String {
+        "CASE WHEN lease_until_ms > \(now) + $4 THEN lease_until_ms ELSE \(now) + $4 END"
     }
 
     /// `$1, $2, $3`: the key columns, first in every keyed statement.

@@ -7,6 +7,10 @@ protocol RecordDatabase: Sendable {
     /// The dialect's type for byte strings (`BLOB`, `BYTEA`).
     var binaryColumnType: String { get }
 
+    /// An SQL expression for the database's clock in Unix milliseconds, constant within one
+    /// statement: the store's time, by which leases are granted and judged.
+    var clockMilliseconds: String { get }
+
     /// Runs a statement that returns ``StoredRow/columns``.
     func recordRows(_ statement: SQLStatement) async throws(StoreError) -> [StoredRow]
 

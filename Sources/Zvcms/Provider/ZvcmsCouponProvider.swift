@@ -33,6 +33,9 @@ public struct ZvcmsCouponProvider: CouponProviderClient {
         }
     }
 
+    /// One request to one host.
+    public var worstCaseAttempt: Duration { client.timeout }
+
     /// zvcms offers no way to find an earlier issue by out_request_no, so an issue whose
     /// outcome is unknown stays unknown.
     public func reconcile(_ command: CouponCommand) async throws(ProviderFailure) -> Reconciliation {

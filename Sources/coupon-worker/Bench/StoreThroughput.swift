@@ -24,10 +24,13 @@ struct StoreThroughput {
                         let outRequestNo = BenchCommands.outRequestNo(run: String(run), index: index)
                         let key = IdempotencyKey(provider: .zvcms, merchant: "sandbox-open-id", outRequestNo: outRequestNo)
                         let claim = try await store.claim(ClaimRequest(
-                            key: key, fingerprint: fingerprint, owner: owner, leaseDuration: .seconds(60), now: Date()))
-                        guard case .claimed = claim else { throw StoreBenchError.unexpectedClaim(key: key.description) }
+                            key: key, fingerprint: fingerprint, owner: owner, leaseDuration: .seconds(60),
+                            source: "bench/0/\(index)"))
+                        guard case .claimed = claim, let lease = claim.lease else {
+                            throw StoreBenchError.unexpectedClaim(key: key.description)
+                        }
                         let outcome = StoredOutcome(status: .succeeded, resultEvent: Self.resultEvent(outRequestNo))
-                        guard try await store.complete(key: key, owner: owner, outcome: outcome) else {
+                        guard try await store.complete(lease, outcome: outcome) else {
                             throw StoreBenchError.unexpectedClaim(key: key.description)
                         }
                         index += concurrency

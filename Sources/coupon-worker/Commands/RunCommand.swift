@@ -39,6 +39,15 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
+extension Duration {
+    /// Seconds as an operator reads them in a message: `3`, `2.5`.
+    var secondsText: String {
+        let (s, atto) = components
+        let fraction = Double(atto) / 1e18
+        return fraction == 0 ? "\(s)" : String(format: "%.3g", Double(s) + fraction)
+    }
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
@@ -50,7 +59,9 @@ enum WorkerRuntime {
         var producer: KafkaProducer
         var store: any IdempotencyStore
         var httpClient: HTTPClient
-        var graceSeconds: Double
+        var purger: RecordPurger
+        /// How long the service group may take to stop after SIGTERM before it gives up.
+        var shutdownBound: Duration
         var httpPort: Int
     }
 
@@ -80,6 +91,19 @@ enum WorkerRuntime {
             problems.append(contentsOf: error.lines)
             providers = ProviderDirectory()
         }
+        let lease = Duration.milliseconds(Int((w.leaseSeconds ?? 60) * 1000))
+        let worstCase = providers.worstCaseAttempt
+        if lease <= worstCase {
+            problems.append(
+                "worker.lease_seconds (\(lease.secondsText) s) must exceed the worst case of one provider attempt "
+                    + "(\(worstCase.secondsText) s: every host, re-signing and key download, each up to "
+                    + "provider_timeout_seconds); raise lease_seconds or lower provider_timeout_seconds")
+        }
+        let graces = [("shutdown_grace_seconds", w.shutdownGraceSeconds), ("revoke_grace_seconds", w.revokeGraceSeconds),
+                      ("record_retention_days", w.recordRetentionDays), ("purge_interval_seconds", w.purgeIntervalSeconds)]
+        for (name, value) in graces where (value ?? 1) <= 0 {
+            problems.append("worker.\(name) must be positive")
+        }
         guard problems.isEmpty else {
             try? await httpClient.shutdown()
             throw ConfigurationProblems(problems)
@@ -108,9 +132,10 @@ enum WorkerRuntime {
         configuration.deadLetterTopic = settings.topics.dlq ?? Topology.deadLetters
         configuration.maxInFlight = w.maxInFlight ?? 256
         configuration.partitionBufferLimit = w.partitionBuffer ?? 512
+        configuration.revokeGrace = .milliseconds(Int((w.revokeGraceSeconds ?? 10) * 1000))
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UInt32.random(in: 0...UInt32.max))"
         let settingsForProcessor = CommandProcessor.Settings(
-            leaseDuration: .milliseconds(Int((w.leaseSeconds ?? 60) * 1000)),
+            leaseDuration: lease,
             retry: RetryPolicy(
                 maxAttempts: w.maxAttempts ?? 5, budget: .milliseconds(Int((w.retryBudgetSeconds ?? 60) * 1000))),
             owner: owner, ambiguousSettle: timeout)
@@ -119,9 +144,17 @@ enum WorkerRuntime {
             let worker = try CouponWorker(
                 configuration: configuration, consumerConfiguration: consumerConfiguration, producer: producer,
                 store: store, providers: providers, settings: settingsForProcessor, logger: logger)
+            let purger = RecordPurger(
+                store: store, retention: .seconds((w.recordRetentionDays ?? 30) * 86_400),
+                interval: .seconds(w.purgeIntervalSeconds ?? 3600), logger: logger)
+            // After the grace, a request that already reached a provider is still awaited (up to
+            // its worst case) and its outcome stored (up to the store deadline) and published;
+            // the orchestrator's own termination grace must cover this bound (README, deploy/).
+            let grace = Duration.milliseconds(Int((w.shutdownGraceSeconds ?? 25) * 1000))
+            let bound = grace + worstCase + settingsForProcessor.storeCallDeadline * 2 + .seconds(10)
             return Assembled(
-                worker: worker, producer: producer, store: store, httpClient: httpClient,
-                graceSeconds: w.shutdownGraceSeconds ?? 25, httpPort: port)
+                worker: worker, producer: producer, store: store, httpClient: httpClient, purger: purger,
+                shutdownBound: bound, httpPort: port)
         } catch {
             await store.close()
             try? await httpClient.shutdown()
@@ -137,9 +170,9 @@ enum WorkerRuntime {
             host: "0.0.0.0", port: parts.httpPort, worker: parts.worker, store: parts.store, registry: registry,
             logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: parts.worker), .init(service: sidePort)],
+            services: [.init(service: parts.worker), .init(service: sidePort), .init(service: parts.purger)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        groupConfiguration.maximumGracefulShutdownDuration = Duration.milliseconds(Int(parts.graceSeconds * 1000))
+        groupConfiguration.maximumGracefulShutdownDuration = parts.shutdownBound
         let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()

@@ -9,7 +9,8 @@ import Foundation
 ///  "topics":{"issue":"…","query":"…","results":"…","dlq":"…"},
 ///  "store":"sqlite:PATH | postgres://…", "http":{"port":8080},
 ///  "worker":{"max_in_flight":256,"max_attempts":5,"retry_budget_seconds":60,"lease_seconds":60,
-///            "provider_timeout_seconds":10,"shutdown_grace_seconds":25,"partition_buffer":512},
+///            "provider_timeout_seconds":10,"shutdown_grace_seconds":25,"revoke_grace_seconds":10,
+///            "partition_buffer":512,"record_retention_days":30,"purge_interval_seconds":3600},
 ///  "wechat":{"merchants":[{"mchid","base_url","backup_base_url","cert_serial","private_key_file",
 ///            "apiv3_key_file","public_key_file","public_key_id","rate_per_second"}]},
 ///  "zvcms":{"accounts":[{"open_id","grant_code","open_key_file","base_url","rate_per_second"}]},
@@ -62,13 +63,18 @@ struct WorkerSettings: Codable, Sendable {
         var leaseSeconds: Double?
         var providerTimeoutSeconds: Double?
         var shutdownGraceSeconds: Double?
+        var revokeGraceSeconds: Double?
         var partitionBuffer: Int?
+        var recordRetentionDays: Double?
+        var purgeIntervalSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case maxInFlight = "max_in_flight", maxAttempts = "max_attempts"
             case retryBudgetSeconds = "retry_budget_seconds", leaseSeconds = "lease_seconds"
             case providerTimeoutSeconds = "provider_timeout_seconds"
             case shutdownGraceSeconds = "shutdown_grace_seconds", partitionBuffer = "partition_buffer"
+            case revokeGraceSeconds = "revoke_grace_seconds", recordRetentionDays = "record_retention_days"
+            case purgeIntervalSeconds = "purge_interval_seconds"
         }
     }
 

@@ -1,0 +1,64 @@
+import Synchronization
+
+/// Holds the answers to processed requests until a test lets them go: the explicit event
+/// that puts "the provider has done it, its answer is on its way" at a moment the test
+/// chooses (a revoke, a shutdown, a takeover in between), without any timing.
+///
+/// Closed for requests whose path contains a string, a request is processed (the coupon *is*
+/// issued) and its answer waits at the gate until ``open()``; ``waitUntilHolding(_:)`` tells
+/// the test that a request got there. Open (the default), the gate holds nothing.
+public final class AnswerGate: Sendable {
+    private struct State {
+        var pathContains: String?
+        var holding: [CheckedContinuation<Void, Never>] = []
+        var arrived = 0
+        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Holds the answers of the processed requests whose path contains `pathContains`.
+    public func close(pathContains: String) {
+        state.withLock { $0.pathContains = pathContains }
+    }
+
+    /// Lets every held answer go, and holds no more.
+    public func open() {
+        let held = state.withLock { s in
+            s.pathContains = nil
+            defer { s.holding.removeAll() }
+            return s.holding
+        }
+        for continuation in held { continuation.resume() }
+    }
+
+    /// Returns once `count` requests in all have reached the closed gate.
+    public func waitUntilHolding(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let reached = state.withLock { s -> Bool in
+                if s.arrived >= count { return true }
+                s.watchers.append((count, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
+        }
+    }
+
+    /// Called by a sandbox after processing a request to `path`, before answering it.
+    func pass(path: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (hold, ready) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                guard let filter = s.pathContains, path.contains(filter) else { return (false, []) }
+                s.holding.append(continuation)
+                s.arrived += 1
+                let ready = s.watchers.filter { $0.count <= s.arrived }.map(\.continuation)
+                s.watchers.removeAll { $0.count <= s.arrived }
+                return (true, ready)
+            }
+            for watcher in ready { watcher.resume() }
+            if !hold { continuation.resume() }
+        }
+    }
+}

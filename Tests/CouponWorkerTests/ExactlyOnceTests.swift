@@ -1,0 +1,172 @@
+import CouponModel
+import CouponSandbox
+import CouponWorker
+import Foundation
+import IdempotencyStore
+import Kafka
+import TestSupport
+import Testing
+
+/// The interleavings that broke "exactly once per out_request_no" (issue 13), driven on
+/// purpose: answers held at the sandbox's gate until the test lets them go, the store's clock
+/// moved by the test, shutdown while a request is on its way.
+@Suite("Exactly once under adversarial interleavings", .serialized, .timeLimit(.minutes(3)))
+struct ExactlyOnceTests {
+    static let issuePaths: [ProviderName: String] = [.wechat: "product-coupons/send", .zvcms: "issueCouponsToCustomer"]
+
+    static func issue(_ provider: ProviderName, _ outRequestNo: String) -> String {
+        provider == .wechat ? WorkerHarness.wechatIssue(outRequestNo) : WorkerHarness.zvcmsIssue(outRequestNo)
+    }
+
+    @Test("two deliveries of one key in one process (a keyless duplicate): the second waits for the first, one send",
+          arguments: [ProviderName.wechat, .zvcms])
+    func keylessDuplicateInOneProcess(provider: ProviderName) async throws {
+        let harness = try await WorkerHarness.start(partitions: 3)
+        let worker = try harness.makeWorker(providerTimeout: .seconds(20), leaseDuration: .seconds(90))
+        let running = Task { try await worker.run() }
+        let key = "ORD-DUP-\(provider.rawValue)"
+        harness.sandboxes.faults(provider).gate.close(pathContains: Self.issuePaths[provider]!)
+
+        // Without a Kafka key the two records land wherever the partitioner puts them: two
+        // deliveries of one out_request_no that the keyed scheduler does not serialise.
+        try await harness.send(Self.issue(provider, key), key: nil)
+        await harness.sandboxes.faults(provider).gate.waitUntilHolding(1)
+        try await harness.send(Self.issue(provider, key), key: nil)
+        // The second delivery finds the key in progress (a fenced lease that the first holder's
+        // heartbeat keeps alive); the first holder's answer arrives only now.
+        let inProgress = try await harness.store.record(for: Self.storeKey(provider, key))
+        #expect(inProgress?.state == .inProgress)
+        harness.sandboxes.faults(provider).gate.open()
+
+        await harness.downstream.wait(results: 2)
+        let results = harness.downstream.results
+        #expect(results.allSatisfy { $0.status == .succeeded }, "\(results.map(\.status))")
+        #expect(Set(results.map(\.eventId)).count == 1, "one outcome for the key")
+        #expect(results.map(\.replayed).sorted { !$0 && $1 } == [false, true])
+        #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        running.cancel()
+        _ = await running.result
+        await harness.shutdown()
+    }
+
+    @Test("a holder whose lease was taken over (same process, same owner) is refused: its answer is never published as a second outcome")
+    func staleHolderIsFenced() async throws {
+        let harness = try await WorkerHarness.start(partitions: 3)
+        let worker = try harness.makeWorker(providerTimeout: .seconds(20), leaseDuration: .seconds(90))
+        let running = Task { try await worker.run() }
+        let key = "ORD-FENCE-1"
+        let gate = harness.sandboxes.faults(.zvcms).gate
+        gate.close(pathContains: Self.issuePaths[.zvcms]!)
+        try await harness.send(Self.issue(.zvcms, key), key: nil)
+        await gate.waitUntilHolding(1)
+        // The first holder is cut off from the store long enough for its lease to expire by the
+        // store's clock; a second delivery takes the key over (the first attempt is in doubt,
+        // and zvcms cannot be asked, so the takeover reports `unknown`).
+        harness.storeClock.advance(by: .seconds(600))
+        try await harness.send(Self.issue(.zvcms, key), key: nil)
+        await harness.downstream.wait(results: 1, deadLetters: 1)
+        #expect(harness.downstream.results.first?.status == .unknown)
+        // Now the first holder's answer arrives: its store writes carry a stale fencing token,
+        // so it publishes the stored outcome, never its own.
+        gate.open()
+        await harness.downstream.wait(results: 2)
+        let results = harness.downstream.results
+        #expect(results.map(\.status) == [.unknown, .unknown])
+        #expect(Set(results.map(\.eventId)).count == 1)
+        #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        let record = try #require(try await harness.store.record(for: Self.storeKey(.zvcms, key)))
+        #expect(record.fence == 2)
+        #expect(record.takeovers == 1)
+        running.cancel()
+        _ = await running.result
+        await harness.shutdown()
+    }
+
+    @Test("shutdown while a zvcms issue's answer is on its way, past the revoke grace: the answer is stored and published as succeeded")
+    func answerAfterShutdownIsKept() async throws {
+        let harness = try await WorkerHarness.start(partitions: 3)
+        let worker = try harness.makeWorker(providerTimeout: .seconds(30), leaseDuration: .seconds(90), revokeGrace: .zero)
+        let running = Task { try await worker.run() }
+        let key = "ORD-LATE-1"
+        let gate = harness.sandboxes.faults(.zvcms).gate
+        gate.close(pathContains: Self.issuePaths[.zvcms]!)
+        try await harness.send(Self.issue(.zvcms, key), key: key)
+        await gate.waitUntilHolding(1)
+        // Shut down with a grace of zero: every running command is cancelled at once. The
+        // request already reached zvcms (a card is issued), so its answer must be awaited.
+        running.cancel()
+        gate.open()
+        _ = await running.result
+        let record = try #require(try await harness.store.record(for: Self.storeKey(.zvcms, key)))
+        #expect(record.state == .final)
+        #expect(record.resultStatus == .succeeded)
+        await harness.downstream.wait(results: 1)
+        let result = try #require(harness.downstream.results.first)
+        #expect(result.status == .succeeded)
+        #expect(result.data?["cardId"] != nil)
+        #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        await harness.shutdown()
+    }
+
+    @Test("the dead letter of an unknown outcome is written again with every replay")
+    func unknownIsDeadLetteredOnReplay() async throws {
+        try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
+            let key = "ORD-UNK-1"
+            harness.sandboxes.zvcms.faults.inject(.timeoutAfterProcessing, pathContains: Self.issuePaths[.zvcms]!)
+            try await harness.send(Self.issue(.zvcms, key), key: key)
+            await harness.downstream.wait(results: 1, deadLetters: 1)
+            try await harness.send(Self.issue(.zvcms, key), key: key)
+            await harness.downstream.wait(results: 2, deadLetters: 2)
+            #expect(harness.downstream.results.map(\.status) == [.unknown, .unknown])
+            #expect(harness.downstream.results.map(\.replayed) == [false, true])
+            #expect(harness.downstream.deadLetters.allSatisfy { $0.headerString("x-coupon-error-code") == "OUTCOME_UNKNOWN" })
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        }
+    }
+
+    @Test("a retryable failure does not close the key: the same command sent again executes; its own redelivery replays the failure")
+    func retryableFailureIsReopened() async throws {
+        try await withPipeline { harness, _ in
+            let key = "ORD-RETRY-1"
+            // 429 on every attempt of the retry budget (the harness allows 4).
+            harness.sandboxes.zvcms.faults.inject(.httpStatus(429), times: 4, pathContains: Self.issuePaths[.zvcms]!)
+            try await harness.send(Self.issue(.zvcms, key), key: key)
+            await harness.downstream.wait(results: 1)
+            let failed = try #require(harness.downstream.results.first)
+            #expect(failed.status == .failed)
+            #expect(failed.error?.retryable == true)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 0)
+
+            // The record that produced the failure, delivered again (a crash before its offset
+            // was committed): the stored failure is replayed, nothing is sent.
+            let processor = CommandProcessor(
+                store: harness.store, providers: try harness.providers(), settings: .init(owner: "redelivery"),
+                storeHealth: StoreHealth(), metrics: WorkerMetrics(), logger: .init(label: "test"))
+            let source = try #require(failed.source)
+            let redelivered = try await processor.process(IncomingCommand(
+                bytes: Array(Self.issue(.zvcms, key).utf8), kind: .issue, source: source))
+            #expect(redelivered.result?.status == .failed)
+            #expect(redelivered.result?.replayed == true)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 0)
+
+            // The provider healed; the order system sends the same command again, a new record.
+            try await harness.send(Self.issue(.zvcms, key), key: key)
+            await harness.downstream.wait(results: 2)
+            let second = try #require(harness.downstream.results.last)
+            #expect(second.status == .succeeded)
+            #expect(second.replayed == false)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        }
+    }
+
+    static func storeKey(_ provider: ProviderName, _ outRequestNo: String) -> IdempotencyKey {
+        let merchant = provider == .wechat ? ProviderSandboxes.Identities.mchid : ProviderSandboxes.Identities.zvcmsOpenID
+        return IdempotencyKey(provider: provider, merchant: merchant, outRequestNo: outRequestNo)
+    }
+}
+
+extension ProviderSandboxes {
+    func faults(_ provider: ProviderName) -> SandboxFaultInjector {
+        provider == .wechat ? wechat.faults : zvcms.faults
+    }
+}
