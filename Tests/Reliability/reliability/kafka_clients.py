@@ -134,8 +134,8 @@ class CommandProducer:
         self.failed = {}
         self.sent = 0
 
-    def _report(self, error, message):
-        key = message.key().decode("utf-8", "replace") if message.key() else ""
+    def _report(self, error, message, label=None):
+        key = label if label is not None else (message.key().decode("utf-8", "replace") if message.key() else "")
         with self._lock:
             if error is None:
                 self.delivered.add(key)
@@ -143,10 +143,15 @@ class CommandProducer:
             else:
                 self.failed[key] = str(error)
 
-    def send(self, topic, key, value, headers=None):
+    def send(self, topic, key, value, headers=None, partition=None, label=None):
+        """Queues one record. `key` may be None (a keyless record); `partition` picks the
+        partition instead of the key's hash; `label` names the record in `delivered`,
+        `positions` and `failed` instead of its key (two records of one key told apart)."""
+        extra = {} if partition is None else {"partition": partition}
+        report = self._report if label is None else (lambda error, message: self._report(error, message, label))
         while True:
             try:
-                self._producer.produce(topic, key=key, value=value, headers=headers, on_delivery=self._report)
+                self._producer.produce(topic, key=key, value=value, headers=headers, on_delivery=report, **extra)
                 break
             except BufferError:
                 self._producer.poll(0.1)  # local queue full: let deliveries drain

@@ -43,11 +43,16 @@ def wait_until(condition, timeout, what, interval=0.25):
 
 
 class ChildProcess:
-    """One started process, its log files and whether the suite itself stopped it."""
+    """One started process, its log files and whether the suite itself stopped it.
 
-    def __init__(self, name, argv, env, log_dir, cwd=None):
+    `signal_child`: the process is a wrapper that forks the real program and waits for it
+    (`faketime`, which does not pass signals on); signals go to its child, and the wrapper
+    exits with the child's status."""
+
+    def __init__(self, name, argv, env, log_dir, cwd=None, signal_child=False):
         self.name = name
         self.argv = argv
+        self.signal_child = signal_child
         self.stdout_path = os.path.join(log_dir, f"{name}.out")
         self.stderr_path = os.path.join(log_dir, f"{name}.err")
         self.stopped_by_suite = False
@@ -76,9 +81,20 @@ class ChildProcess:
         self.stopped_by_suite = True
         if self.alive():
             try:
-                os.kill(self.pid, sig)
+                os.kill(self._signal_target(), sig)
             except ProcessLookupError:
                 pass
+
+    def _signal_target(self):
+        if self.signal_child:
+            try:
+                with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
+                    children = f.read().split()
+                if children:
+                    return int(children[0])
+            except OSError:
+                pass
+        return self.pid
 
     def wait(self, timeout):
         """The exit code, or None when still running after `timeout` seconds."""
@@ -144,8 +160,8 @@ class ProcessRegistry:
         self._lock = threading.Lock()
         atexit.register(self.stop_all)
 
-    def start(self, name, argv, env, log_dir, cwd=None):
-        child = ChildProcess(name, argv, env, log_dir, cwd)
+    def start(self, name, argv, env, log_dir, cwd=None, signal_child=False):
+        child = ChildProcess(name, argv, env, log_dir, cwd, signal_child)
         with self._lock:
             self._children.append(child)
         return child

@@ -23,12 +23,16 @@ from .processes import CHILDREN, SuiteFailure, free_port, wait_until
 class WorkerSlot:
     """The n-th worker of a stack; each (re)start is a new process on a new side port."""
 
-    def __init__(self, stack, index):
+    def __init__(self, stack, index, wrapper=None):
         self.stack = stack
         self.index = index
+        # An argv prefix that forks the worker, e.g. ["faketime", "-f", "+120s"]: signals go
+        # to the worker, the wrapper's child.
+        self.wrapper = list(wrapper or [])
         self.process = None
         self.port = None
         self.starts = 0
+        self.started_wall = None  # time.time() of the latest start
 
     @property
     def name(self):
@@ -37,9 +41,11 @@ class WorkerSlot:
     def start(self):
         self.port = free_port()
         env = dict(self.stack.worker_env, COUPON_HTTP_PORT=str(self.port))
+        self.started_wall = time.time()
         self.process = CHILDREN.start(
-            f"{self.name}.run{self.starts}", [self.stack.suite.binary, "run", "--config", self.stack.config_path],
-            env, self.stack.log_dir, cwd=self.stack.directory)
+            f"{self.name}.run{self.starts}",
+            [*self.wrapper, self.stack.suite.binary, "run", "--config", self.stack.config_path],
+            env, self.stack.log_dir, cwd=self.stack.directory, signal_child=bool(self.wrapper))
         self.starts += 1
         return self.process
 
@@ -55,7 +61,7 @@ class Stack:
     """Starts and stops the processes of one scenario and counts restarts and crashes."""
 
     def __init__(self, suite, name, workers=3, worker_config=None, store_url=None, log_level="info",
-                 kafka_properties=None):
+                 kafka_properties=None, slot_wrappers=None):
         self.suite = suite
         self.name = name
         self.directory = suite.scenario_dir(name)
@@ -66,6 +72,7 @@ class Stack:
         self.store_url = store_url
         self.log_level = log_level
         self.kafka_properties = kafka_properties or {}
+        self.slot_wrappers = slot_wrappers or {}  # worker number (1-based) -> argv prefix (WorkerSlot)
         self.group = "coupon-worker-" + name
         self.slots = []
         self.crashes = []  # (worker name, exit code, log tail)
@@ -91,7 +98,7 @@ class Stack:
         self.collector = ResultCollector(self.bootstrap, os.path.join(self.directory, "records"), "reliability-" + self.name)
         self.producer = CommandProducer(self.bootstrap)
         for i in range(self.worker_count):
-            self.add_worker()
+            self.add_worker(wrapper=self.slot_wrappers.get(i + 1))
         self.wait_ready()
         self._watching.set()
         self._watchdog = threading.Thread(target=self._watch, name="worker-watchdog", daemon=True)
@@ -154,9 +161,9 @@ class Stack:
             COUPON_KAFKA_BROKERS=self.bootstrap, COUPON_KAFKA_GROUP=self.group, COUPON_STORE=self.store_url,
             COUPON_LOG_FORMAT="json", COUPON_LOG_LEVEL=self.log_level)
 
-    def add_worker(self):
+    def add_worker(self, wrapper=None):
         with self._lock:
-            slot = WorkerSlot(self, len(self.slots) + 1)
+            slot = WorkerSlot(self, len(self.slots) + 1, wrapper)
             self.slots.append(slot)
             slot.start()
             return slot
