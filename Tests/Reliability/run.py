@@ -30,7 +30,8 @@ from reliability.processes import CHILDREN, SuiteFailure  # noqa: E402
 from reliability.suite import Suite  # noqa: E402
 
 # In order: the secrets scan comes last and reads what every earlier scenario left behind.
-SCENARIOS = ["crash", "kafka_faults", "provider_faults", "store_faults", "hostile_input", "shutdown", "secrets"]
+SCENARIOS = ["crash", "kafka_faults", "provider_faults", "store_faults", "hostile_input", "shutdown",
+             "interleavings", "secrets"]
 
 
 def main():
