@@ -1,6 +1,9 @@
 /// The filters of `GET /v3/marketing/busifavor/users/{openid}/coupons` (seed 000).
 ///
-/// WeChat Pay requires `appid` and at least one of the three merchant filters.
+/// WeChat Pay requires `appid` and at least one of the three merchant filters
+/// (`400 PARAM_ERROR` otherwise, docs/wechatpay-v3.md). A command may leave the merchant
+/// filter open: `defaultingSenderMerchant(to:)` fills `sender_merchant` from the merchant
+/// profile, as `WeChatCouponProvider` does and as reconciliation always has.
 public struct UserCouponsQuery: Sendable, Hashable {
     public var openid: String
     public var appid: String
@@ -43,10 +46,25 @@ public struct UserCouponsQuery: Sendable, Hashable {
             ])
     }
 
+    /// Whether one of `creator_merchant`, `belong_merchant`, `sender_merchant` is set.
+    public var hasMerchantFilter: Bool {
+        creatorMerchant != nil || belongMerchant != nil || senderMerchant != nil
+    }
+
+    /// This query, with `sender_merchant` = `mchid` when it names none of the three merchant
+    /// filters; unchanged when it names any of them (the caller's filter is never widened
+    /// or narrowed).
+    public func defaultingSenderMerchant(to mchid: String) -> UserCouponsQuery {
+        guard !hasMerchantFilter else { return self }
+        var query = self
+        query.senderMerchant = mchid
+        return query
+    }
+
     func validate() throws(WeChatPayError) {
         guard !openid.isEmpty else { throw .invalidArguments("openid is required") }
         guard !appid.isEmpty else { throw .invalidArguments("appid is required") }
-        guard creatorMerchant != nil || belongMerchant != nil || senderMerchant != nil else {
+        guard hasMerchantFilter else {
             throw .invalidArguments("one of creator_merchant, belong_merchant, sender_merchant is required")
         }
     }

@@ -6,6 +6,12 @@ import CouponModel
 /// Params are named as in the WeChat API (`openid`, `appid`, `stock_id`, `coupon_code`,
 /// `coupon_type`, `member_card_id`, `coupon_state`, `creator_merchant`, `belong_merchant`,
 /// `sender_merchant`, `offset`, `limit`). Every failure leaves as a `ProviderFailure`.
+///
+/// Defaults filled from the merchant profile:
+/// - `user_coupons.list`: WeChat Pay requires one of `creator_merchant`, `belong_merchant`,
+///   `sender_merchant`. A command that names none of them is sent with
+///   `sender_merchant` = this profile's `mchid` (the coupons this merchant sent, which is
+///   also what reconciliation lists); a command that names any of them is sent as given.
 public struct WeChatCouponProvider: CouponProviderClient {
     public let client: WeChatPayClient
 
@@ -57,7 +63,8 @@ public struct WeChatCouponProvider: CouponProviderClient {
                 creatorMerchant: try params.optional("creator_merchant"),
                 belongMerchant: try params.optional("belong_merchant"),
                 senderMerchant: try params.optional("sender_merchant"), offset: try params.integer("offset"),
-                limit: try params.integer("limit"))
+                limit: try params.integer("limit")
+            ).defaultingSenderMerchant(to: client.profile.mchid)
             return try await client.userCoupons(query).json
         case .wechatUserCouponGet:
             return try await client.userCoupon(
