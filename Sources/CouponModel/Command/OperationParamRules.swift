@@ -38,9 +38,9 @@ enum OperationParamRules {
         _ = try p.identifier("member_card_id", maxLength: 128, required: type == "MEMBER")
     }
 
-    /// `GET /v3/marketing/busifavor/users/{openid}/coupons`. At least one of the three
-    /// merchant filters is required by WeChat; the client may fill one from the merchant
-    /// profile, so it is not enforced here.
+    /// `GET /v3/marketing/busifavor/users/{openid}/coupons`. WeChat requires at least one of
+    /// the three merchant filters; a command may name none, and the WeChat provider then
+    /// sends `sender_merchant` = the merchant profile's mchid. So none is required here.
     private static func userCouponsList(_ p: ParamReader) throws(FieldViolation) {
         try p.allowOnly([
             "openid", "appid", "stock_id", "coupon_state", "creator_merchant", "belong_merchant", "sender_merchant",
@@ -83,8 +83,11 @@ enum OperationParamRules {
         _ = try p.text("thirdChannel", maxLength: 64, required: false)
     }
 
-    /// v2 Action `user.user-use-coupon`: `user_id` or a non-empty `user_code` (zvcms takes
-    /// `user_id` when both are given).
+    /// v2 Action `user.user-use-coupon` (seed 001): `user_id` or a non-empty `user_code`
+    /// (zvcms takes `user_id` when both are given) is the one requirement the seed states;
+    /// every other field is optional (no `multi_mark`: any store). Order lines are objects
+    /// whose `num`, `trade_mark` and `price`, when given, have the types the zvcms client
+    /// can send, so a line it would refuse is refused here, before any claim or call.
     private static func userUseCoupon(_ p: ParamReader) throws(FieldViolation) {
         let userID = try p.providerID("user_id", required: false)
         let userCode = try p.string(allowingEmpty: "user_code")
@@ -92,9 +95,26 @@ enum OperationParamRules {
             throw FieldViolation(field: ParamReader.path("user_id"), reason: "user_id or a non-empty user_code is required")
         }
         _ = try p.identifier("multi_mark", required: false)
-        _ = try p.arrayOfObjects("trade_marks", required: false)
+        for (index, line) in (try p.arrayOfObjects("trade_marks", required: false) ?? []).enumerated() {
+            try tradeMark(line.objectValue ?? [:], at: index)
+        }
         try p.stringOrNumber("discount_price", maxLength: 32)
         _ = try p.integerOrDigits("type_cate", in: 0...99, required: false)
+    }
+
+    /// One element of `trade_marks`: `num` a count, `trade_mark` and `price` strings or
+    /// numbers; all optional; other members pass through. Violations name
+    /// `params.trade_marks[<index>].<field>`.
+    private static func tradeMark(_ line: [String: JSONValue], at index: Int) throws(FieldViolation) {
+        let p = ParamReader(line)
+        do {
+            _ = try p.integerOrDigits("num", in: 0...999_999_999, required: false)
+            try p.stringOrNumber("trade_mark", maxLength: 64)
+            try p.stringOrNumber("price", maxLength: 32)
+        } catch {
+            let name = error.field.hasPrefix("params.") ? String(error.field.dropFirst("params.".count)) : error.field
+            throw FieldViolation(field: "\(ParamReader.path("trade_marks"))[\(index)].\(name)", reason: error.reason)
+        }
     }
 
     /// v3 `crm/coupon/getCustomerCoupons`.
