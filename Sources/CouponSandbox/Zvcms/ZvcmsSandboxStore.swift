@@ -109,14 +109,22 @@ final class ZvcmsSandboxStore: Sendable {
 
     /// v2 `user.user-use-coupon`: the member's unused coupons whose template applies to the
     /// store and whose minimum the order (lines minus discount) reaches.
+    ///
+    /// As seed 001, only the member is required (`user_id` or `user_code`). Without
+    /// `multi_mark` every store counts, so a store-only coupon is usable; a line without
+    /// `num` counts once, one without `price` adds nothing to the order; a price that is
+    /// given but is not yuan is a parameter error.
     func usableCoupons(_ params: [String: JSONValue]) -> ZvcmsSandboxOutcome {
-        guard let store = text(params["multi_mark"]) else { return .parameterError("multi_mark is required") }
+        let store = text(params["multi_mark"])
         var orderFen = 0
         for line in params["trade_marks"]?.arrayValue ?? [] {
-            guard let fields = line.objectValue, let price = text(fields["price"]).flatMap(Self.fen) else {
-                return .parameterError("trade_marks needs {num, trade_mark, price}")
+            guard let fields = line.objectValue else { return .parameterError("trade_marks must hold objects {num, trade_mark, price}") }
+            var priceFen = 0
+            if let given = text(fields["price"]) {
+                guard let value = Self.fen(given) else { return .parameterError("trade_marks price must be yuan, got \(given)") }
+                priceFen = value
             }
-            orderFen += (text(fields["num"]).flatMap { Int($0) } ?? 1) * price
+            orderFen += (text(fields["num"]).flatMap { Int($0) } ?? 1) * priceFen
         }
         orderFen -= text(params["discount_price"]).flatMap(Self.fen) ?? 0
         let userID = text(params["user_id"])
@@ -128,7 +136,7 @@ final class ZvcmsSandboxStore: Sendable {
             let usable = s.coupons.compactMap { coupon -> JSONValue? in
                 guard coupon.customerID == customerID, coupon.useStatus == 0,
                     let template = s.templates[coupon.couponID],
-                    template.stores?.contains(store) ?? true, orderFen >= template.minimumOrderFen
+                    Self.usable(template, at: store), orderFen >= template.minimumOrderFen
                 else { return nil }
                 return [
                     "id": id(coupon.cardID), "user_id": id(customerID), "coupon_id": id(template.couponID),
@@ -143,6 +151,12 @@ final class ZvcmsSandboxStore: Sendable {
             }
             return .success(.array(usable))
         }
+    }
+
+    /// Whether `template` may be used at `store`; nil (no `multi_mark`) means any store.
+    private static func usable(_ template: Configuration.CouponTemplate, at store: String?) -> Bool {
+        guard let store, let stores = template.stores else { return true }
+        return stores.contains(store)
     }
 
     // MARK: Shaping

@@ -5,6 +5,12 @@ import CouponModel
 /// Field names follow seed 001. Ids and money travel as strings (a 19-digit `user_id`
 /// must not become a float; money is yuan as decimal text); counts and `type_cate` as
 /// numbers (*assumption*: the seed's example sends strings throughout, its table says int).
+///
+/// Seed 001 marks no request field as required; its only rule is "user_id and user_code:
+/// one of them must be sent (user_id wins when both are)". So the member is the one thing
+/// this query insists on; every other field is sent only when the command gave it, and
+/// nothing is invented for an absent one: no `multi_mark` means "at any store", an order
+/// line without `num` or `price` goes out without them.
 public struct UsableCouponsQuery: Sendable, Hashable {
     /// Who the member is: `user_id` wins when both are known, as the platform does.
     public enum Member: Sendable, Hashable {
@@ -12,22 +18,24 @@ public struct UsableCouponsQuery: Sendable, Hashable {
         case userCode(String)
     }
 
-    /// One order line: `{num, trade_mark, price}`.
+    /// One order line: `{num, trade_mark, price}`, each sent only when known.
     public struct TradeMark: Sendable, Hashable {
-        public var num: Int
-        public var tradeMark: String
+        /// How many of the item (`num`).
+        public var num: Int?
+        /// The item code (`trade_mark`).
+        public var tradeMark: String?
         /// Unit price in yuan, as decimal text ("12.50").
-        public var price: String
+        public var price: String?
 
-        public init(num: Int, tradeMark: String, price: String) {
+        public init(num: Int? = nil, tradeMark: String? = nil, price: String? = nil) {
             self.num = num
             self.tradeMark = tradeMark
             self.price = price
         }
     }
 
-    /// Store code (`multi_mark`).
-    public var multiMark: String
+    /// Store code (`multi_mark`); nil asks about every store.
+    public var multiMark: String?
     public var member: Member
     public var tradeMarks: [TradeMark]
     /// Order discount in yuan (`discount_price`).
@@ -35,7 +43,10 @@ public struct UsableCouponsQuery: Sendable, Hashable {
     /// 1 dine-in, 3 delivery (`type_cate`).
     public var typeCate: Int?
 
-    public init(multiMark: String, member: Member, tradeMarks: [TradeMark], discountPrice: String? = nil, typeCate: Int? = nil) {
+    public init(
+        multiMark: String? = nil, member: Member, tradeMarks: [TradeMark] = [], discountPrice: String? = nil,
+        typeCate: Int? = nil
+    ) {
         self.multiMark = multiMark
         self.member = member
         self.tradeMarks = tradeMarks
@@ -46,7 +57,7 @@ public struct UsableCouponsQuery: Sendable, Hashable {
     /// The query a command's params describe (zvcms's field names).
     public init(params: [String: JSONValue]) throws(ZvcmsError) {
         let reader = ParamReader(params: params)
-        multiMark = try reader.requiredText("multi_mark")
+        multiMark = try reader.text("multi_mark")
         if let id = try reader.text("user_id") {
             member = .userID(id)
         } else if let code = try reader.text("user_code") {
@@ -55,32 +66,43 @@ public struct UsableCouponsQuery: Sendable, Hashable {
             throw .invalidParams("one of user_id or user_code is required")
         }
         var lines: [TradeMark] = []
-        for (index, element) in (params["trade_marks"]?.arrayValue ?? []).enumerated() {
-            guard let line = element.objectValue else { throw .invalidParams("trade_marks[\(index)] must be an object") }
-            let lineReader = ParamReader(params: line)
-            lines.append(
-                TradeMark(
-                    num: try lineReader.integer("num") ?? 1,
-                    tradeMark: try lineReader.requiredText("trade_mark"),
-                    price: try lineReader.text("price") ?? "0"))
+        switch params["trade_marks"] {
+        case nil, .null?:
+            break
+        case .array(let elements)?:
+            for (index, element) in elements.enumerated() {
+                guard let line = element.objectValue else { throw .invalidParams("trade_marks[\(index)] must be an object") }
+                let lineReader = ParamReader(params: line, path: "trade_marks[\(index)].")
+                lines.append(
+                    TradeMark(
+                        num: try lineReader.integer("num"), tradeMark: try lineReader.text("trade_mark"),
+                        price: try lineReader.text("price")))
+            }
+        default:
+            throw .invalidParams("trade_marks must be an array of objects")
         }
         tradeMarks = lines
         discountPrice = try reader.text("discount_price")
         typeCate = try reader.integer("type_cate")
     }
 
-    /// The `Params` object.
+    /// The `Params` object: only the fields that are known.
     var params: [String: JSONValue] {
-        var out: [String: JSONValue] = [
-            "multi_mark": .string(multiMark),
-            "trade_marks": .array(
-                tradeMarks.map {
-                    ["num": .integer(Int64($0.num)), "trade_mark": .string($0.tradeMark), "price": .string($0.price)]
-                }),
-        ]
+        var out: [String: JSONValue] = [:]
+        if let multiMark { out["multi_mark"] = .string(multiMark) }
         switch member {
         case .userID(let id): out["user_id"] = .string(id)
         case .userCode(let code): out["user_code"] = .string(code)
+        }
+        if !tradeMarks.isEmpty {
+            out["trade_marks"] = .array(
+                tradeMarks.map { line in
+                    var fields: [String: JSONValue] = [:]
+                    if let num = line.num { fields["num"] = .integer(Int64(num)) }
+                    if let tradeMark = line.tradeMark { fields["trade_mark"] = .string(tradeMark) }
+                    if let price = line.price { fields["price"] = .string(price) }
+                    return .object(fields)
+                })
         }
         if let discountPrice { out["discount_price"] = .string(discountPrice) }
         if let typeCate { out["type_cate"] = .integer(Int64(typeCate)) }
