@@ -150,6 +150,7 @@ let package = Package(
             name: "IdempotencyStoreTests",
             dependencies: [
                 "IdempotencyStore", "CouponModel", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
         .testTarget(

@@ -30,12 +30,13 @@ struct DurabilityTests {
             #expect(child.diedOfSIGKILL, "child exit: \(child.reason) \(child.status)\n\(child.output)")
             #expect(child.output.contains(CrashChild.completedMarker), "complete returned before the kill:\n\(child.output)")
 
-            try await StoreBackend.withStore(at: location) { store in
+            try await StoreBackend.withStore(at: location) { store, _ in
                 let record = try #require(try await store.record(for: key), "the child's record is gone:\n\(child.output)")
                 #expect(record.state == .final)
                 #expect(record.resultStatus == CrashChild.outcome.status)
                 #expect(record.resultEvent == CrashChild.outcome.resultEvent)
                 #expect(record.leaseOwner == CrashChild.owner)
+                #expect(record.fence == 1)
             }
         }
     }
@@ -49,12 +50,13 @@ struct DurabilityTests {
         let key = IdempotencyKey(provider: .wechat, merchant: "1900000001", outRequestNo: outRequestNo)
 
         let store = try await IdempotencyStoreFactory.open(location, logger: testLogger)
-        guard case .claimed = try await store.claim(claimRequest(key, owner: CrashChild.owner, now: Date())) else {
-            Issue.record("the child's claim did not win")
+        let claimed = try await store.claim(claimRequest(key, owner: CrashChild.owner))
+        guard case .claimed = claimed, let lease = claimed.lease else {
+            Issue.record("the child's claim did not win: \(claimed)")
             await store.close()
             return
         }
-        let completed = try await store.complete(key: key, owner: CrashChild.owner, outcome: CrashChild.outcome)
+        let completed = try await store.complete(lease, outcome: CrashChild.outcome)
         try #require(completed)
         // An unbuffered write(2): on stdout before the kill, with no buffer left to flush.
         FileHandle.standardOutput.write(Data((CrashChild.completedMarker + "\n").utf8))

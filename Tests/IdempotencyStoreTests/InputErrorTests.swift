@@ -8,7 +8,7 @@ import TestSupport
 struct InputErrorTests {
     @Test("an over-long key is a typed error before any SQL runs", arguments: StoreBackend.allCases)
     func overLongKey(backend: StoreBackend) async throws {
-        try await backend.withStore { store in
+        try await backend.withStore { store, _ in
             let longOutRequestNo = IdempotencyKey(provider: .wechat, merchant: "m", outRequestNo: String(repeating: "A", count: 129))
             await #expect(throws: StoreError.keyTooLong(129)) { try await store.claim(claimRequest(longOutRequestNo)) }
             await #expect(throws: StoreError.keyTooLong(129)) { try await store.record(for: longOutRequestNo) }
@@ -20,9 +20,13 @@ struct InputErrorTests {
             let longKey = IdempotencyKey(provider: .wechat, merchant: String(repeating: "m", count: 200), outRequestNo: String(repeating: "B", count: 128))
             let keyBytes = longKey.description.utf8.count
             await #expect(throws: StoreError.keyTooLong(keyBytes)) { try await store.claim(claimRequest(longKey)) }
+            let longLease = Lease(key: longKey, token: 1)
+            await #expect(throws: StoreError.keyTooLong(keyBytes)) { try await store.complete(longLease, outcome: sampleOutcome) }
+            await #expect(throws: StoreError.keyTooLong(keyBytes)) { try await store.extendLease(longLease, for: .seconds(30)) }
             await #expect(throws: StoreError.keyTooLong(keyBytes)) {
-                try await store.complete(key: longKey, owner: "worker-1", outcome: sampleOutcome)
+                try await store.recordAttempt(longLease, renewingFor: .seconds(30))
             }
+            await #expect(throws: StoreError.keyTooLong(keyBytes)) { try await store.recordNoEffect(longLease) }
 
             let longest = IdempotencyKey(provider: .wechat, merchant: "1900000001", outRequestNo: String(repeating: "C", count: 120) + UUID().uuidString.prefix(8))
             guard case .claimed = try await store.claim(claimRequest(longest)) else {
@@ -34,20 +38,23 @@ struct InputErrorTests {
 
     @Test("a NUL character in any stored text is invalid input, not a truncated value", arguments: StoreBackend.allCases)
     func nulCharacters(backend: StoreBackend) async throws {
-        try await backend.withStore { store in
+        try await backend.withStore { store, _ in
             let key = uniqueKey()
             let nulOutRequestNo = IdempotencyKey(provider: .wechat, merchant: "m", outRequestNo: "ORD\u{0}1")
             let nulMerchant = IdempotencyKey(provider: .wechat, merchant: "m\u{0}", outRequestNo: key.outRequestNo)
             for bad in [nulOutRequestNo, nulMerchant] {
                 await #expect(throws: StoreError.self) { try await store.claim(claimRequest(bad)) }
                 await #expect(throws: StoreError.self) { try await store.record(for: bad) }
+                let badLease = Lease(key: bad, token: 1)
+                await #expect(throws: StoreError.self) { try await store.extendLease(badLease, for: .seconds(30)) }
+                await #expect(throws: StoreError.self) { try await store.recordAttempt(badLease, renewingFor: .seconds(30)) }
+                await #expect(throws: StoreError.self) { try await store.recordNoEffect(badLease) }
+                await #expect(throws: StoreError.self) { try await store.complete(badLease, outcome: sampleOutcome) }
             }
             await #expect(throws: StoreError.self) { try await store.claim(claimRequest(key, owner: "w\u{0}")) }
             await #expect(throws: StoreError.self) { try await store.claim(claimRequest(key, fingerprint: "fp\u{0}")) }
+            await #expect(throws: StoreError.self) { try await store.claim(claimRequest(key, source: "t/0/1\u{0}")) }
             await #expect(throws: StoreError.self) { try await store.records(outRequestNo: "ORD\u{0}") }
-            await #expect(throws: StoreError.self) {
-                try await store.extendLease(key: key, owner: "w\u{0}", until: Instant.t0)
-            }
             // Each is specifically invalidInput.
             do {
                 _ = try await store.claim(claimRequest(nulOutRequestNo))
@@ -63,13 +70,26 @@ struct InputErrorTests {
         }
     }
 
-    @Test("an empty out_request_no, owner or lease is invalid input", arguments: StoreBackend.allCases)
+    @Test("an empty out_request_no, owner, source or lease, or a retention that is not positive, is invalid input",
+          arguments: StoreBackend.allCases)
     func emptyValues(backend: StoreBackend) async throws {
-        try await backend.withStore { store in
+        try await backend.withStore { store, _ in
             let empty = IdempotencyKey(provider: .wechat, merchant: "m", outRequestNo: "")
             await #expect(throws: StoreError.self) { try await store.claim(claimRequest(empty)) }
             await #expect(throws: StoreError.self) { try await store.claim(claimRequest(uniqueKey(), owner: "")) }
+            await #expect(throws: StoreError.self) { try await store.claim(claimRequest(uniqueKey(), source: "")) }
             await #expect(throws: StoreError.self) { try await store.claim(claimRequest(uniqueKey(), lease: .zero)) }
+
+            let key = uniqueKey()
+            let lease = try #require(try await store.claim(claimRequest(key)).lease)
+            for duration in [Duration.zero, .seconds(-1)] {
+                await #expect(throws: StoreError.self) { try await store.extendLease(lease, for: duration) }
+                await #expect(throws: StoreError.self) { try await store.recordAttempt(lease, renewingFor: duration) }
+                await #expect(throws: StoreError.self) { try await store.purge(retaining: duration) }
+            }
+            let record = try #require(try await store.record(for: key))
+            #expect(record.attempts == 0, "a refused renewal counted nothing")
+            #expect(leaseMilliseconds(record) == 30_000, "and moved no lease")
         }
     }
 
@@ -142,6 +162,7 @@ struct InputErrorTests {
             let store = try await IdempotencyStoreFactory.open(location, logger: testLogger)
             await store.close()
             await #expect(throws: StoreError.self) { try await store.record(for: uniqueKey()) }
+            await #expect(throws: StoreError.self) { try await store.claim(claimRequest(uniqueKey())) }
         }
     }
 }

@@ -7,13 +7,16 @@ import Testing
 struct LookupTests {
     @Test("records are found by key and by out_request_no across providers and merchants", arguments: StoreBackend.allCases)
     func lookups(backend: StoreBackend) async throws {
-        try await backend.withStore { store in
-            let first = uniqueKey(provider: .wechat, merchant: "m1")
-            let second = IdempotencyKey(provider: .zvcms, merchant: "acct-9", outRequestNo: first.outRequestNo)
+        try await backend.withStore { store, clock in
+            // The zvcms key a store-second before the wechat one: "oldest first" is then the
+            // opposite of the keys' own sort order, so the order tested is the creation order.
+            let first = uniqueKey(provider: .zvcms, merchant: "acct-9")
+            let second = IdempotencyKey(provider: .wechat, merchant: "m1", outRequestNo: first.outRequestNo)
             let unrelated = uniqueKey()
-            _ = try await store.claim(claimRequest(first, fingerprint: "fp-1", now: Instant.t0))
-            _ = try await store.claim(claimRequest(second, fingerprint: "fp-2", now: Instant.t0(plus: 1)))
-            _ = try await store.claim(claimRequest(unrelated, fingerprint: "fp-3", now: Instant.t0))
+            _ = try await store.claim(claimRequest(first, fingerprint: "fp-1"))
+            _ = try await store.claim(claimRequest(unrelated, fingerprint: "fp-3"))
+            clock.advance(by: .seconds(1))
+            _ = try await store.claim(claimRequest(second, fingerprint: "fp-2"))
 
             #expect(try await store.record(for: first)?.fingerprint == CommandFingerprint(hex: "fp-1"))
             #expect(try await store.record(for: second)?.fingerprint == CommandFingerprint(hex: "fp-2"))
@@ -25,22 +28,57 @@ struct LookupTests {
         }
     }
 
-    @Test("purge deletes the records last updated before the cutoff and returns how many", arguments: StoreBackend.allCases)
+    @Test("purge deletes the final records older than the retention, never records in progress, and counts",
+          arguments: StoreBackend.allCases)
     func purgeByRetention(backend: StoreBackend) async throws {
-        try await backend.withStore { store in
-            // The only test that uses instants before 2002, so the count is exact on a shared database.
-            let year2001 = Date(timeIntervalSince1970: 978_307_200)
-            let old1 = uniqueKey(), old2 = uniqueKey(), recent = uniqueKey()
-            _ = try await store.claim(claimRequest(old1, now: year2001))
-            _ = try await store.claim(claimRequest(old2, now: year2001.addingTimeInterval(60)))
-            _ = try await store.claim(claimRequest(recent, now: year2001.addingTimeInterval(2 * 365 * 86_400)))
+        // A database of its own: a purge deletes every old enough final record, whoever wrote it.
+        try await backend.withPrivateLocation { location in
+            try await StoreBackend.withStore(at: location) { store, clock in
+                let year: Duration = .seconds(365 * 86_400)
+                let oldFinal1 = uniqueKey(), oldFinal2 = uniqueKey(), oldReopenable = uniqueKey()
+                let oldInProgress = uniqueKey(), oldAttempted = uniqueKey()
+                let recentFinal = uniqueKey(), recentInProgress = uniqueKey()
 
-            let cutoff = year2001.addingTimeInterval(365 * 86_400)
-            #expect(try await store.purge(olderThan: cutoff) == 2)
-            #expect(try await store.record(for: old1) == nil)
-            #expect(try await store.record(for: old2) == nil)
-            #expect(try await store.record(for: recent) != nil)
-            #expect(try await store.purge(olderThan: cutoff) == 0)
+                for (key, outcome) in [(oldFinal1, sampleOutcome), (oldFinal2, terminalFailure), (oldReopenable, retryableFailure)] {
+                    let lease = try #require(try await store.claim(claimRequest(key)).lease)
+                    #expect(try await store.complete(lease, outcome: outcome))
+                }
+                _ = try await store.claim(claimRequest(oldInProgress))
+                let attempted = try #require(try await store.claim(claimRequest(oldAttempted)).lease)
+                #expect(try await store.recordAttempt(attempted, renewingFor: .seconds(30)) == 1)
+
+                // 400 days on by the store's clock.
+                clock.advance(by: .seconds(400 * 86_400))
+                let recentLease = try #require(try await store.claim(claimRequest(recentFinal)).lease)
+                #expect(try await store.complete(recentLease, outcome: sampleOutcome))
+                _ = try await store.claim(claimRequest(recentInProgress))
+
+                #expect(try await store.purge(retaining: year) == 3, "the three old final records")
+                for key in [oldFinal1, oldFinal2, oldReopenable] {
+                    #expect(try await store.record(for: key) == nil, "\(key) is past the retention")
+                }
+                for key in [oldInProgress, oldAttempted] {
+                    #expect(try await store.record(for: key)?.state == .inProgress, "in progress, 400 days old: kept")
+                }
+                #expect(try await store.record(for: recentFinal)?.state == .final, "within the retention: kept")
+                #expect(try await store.record(for: recentInProgress) != nil)
+                #expect(try await store.purge(retaining: year) == 0)
+
+                // However old: 10 years on, only the (now old) recent final record goes.
+                clock.advance(by: .seconds(10 * 365 * 86_400))
+                #expect(try await store.purge(retaining: year) == 1)
+                #expect(try await store.record(for: recentFinal) == nil)
+                for key in [oldInProgress, oldAttempted, recentInProgress] {
+                    #expect(try await store.record(for: key)?.state == .inProgress, "\(key) is never purged")
+                }
+                // A record in progress stays claimable: its expired lease is taken over.
+                let outcome = try await store.claim(claimRequest(oldAttempted, owner: "worker-2"))
+                guard case .takenOver(let record) = outcome else {
+                    Issue.record("expected .takenOver of the old record in progress, got \(outcome)")
+                    return
+                }
+                #expect(record.inDoubt)
+            }
         }
     }
 
@@ -48,13 +86,13 @@ struct LookupTests {
     func migrateTwice(backend: StoreBackend) async throws {
         try await backend.withLocation { location in
             let key = uniqueKey()
-            try await StoreBackend.withStore(at: location) { store in
+            try await StoreBackend.withStore(at: location) { store, _ in
                 _ = try await store.claim(claimRequest(key))
                 try await store.migrate()
                 try await store.migrate()
             }
             // A second instance: the factory migrates it once more on open.
-            try await StoreBackend.withStore(at: location) { store in
+            try await StoreBackend.withStore(at: location) { store, _ in
                 try await store.migrate()
                 #expect(try await store.record(for: key)?.leaseOwner == "worker-1")
             }
@@ -67,7 +105,7 @@ struct LookupTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        try await StoreBackend.withStore(at: location) { store in
+                        try await StoreBackend.withStore(at: location) { store, _ in
                             _ = try await store.claim(claimRequest(uniqueKey()))
                         }
                     }
