@@ -14,13 +14,15 @@ final class AssignmentGenerations: Sendable {
 
     private let state = Mutex(State())
 
-    /// Gives `partitions` a new generation, larger than every earlier one.
-    func assign(_ partitions: [KafkaTopicPartition]) {
+    /// Gives `partitions` a new generation, larger than every earlier one, and returns it.
+    @discardableResult
+    func assign(_ partitions: [KafkaTopicPartition]) -> UInt64 {
         state.withLock { state in
             state.latest += 1
             for partition in partitions {
                 state.byPartition[partition] = state.latest
             }
+            return state.latest
         }
     }
 

@@ -27,11 +27,16 @@ final class RebalanceHandler: Sendable {
             if let listener {
                 waitFor { await listener.partitionsAssigned(partitions) }
             }
-            generations.assign(partitions)
+            let generation = generations.assign(partitions)
             if cooperative {
                 check(rd_kafka_incremental_assign(rk, list), operation: "incremental assign")
             } else {
                 check(rd_kafka_assign(rk, list), operation: "assign")
+            }
+            // librdkafka knows the partitions now (the assign call waits for its main thread).
+            // Records are stamped with `generation` on this thread, after this callback returns.
+            if let listener {
+                waitFor { await listener.assignmentCompleted(partitions, generation: generation) }
             }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(rk) != 0
