@@ -161,28 +161,29 @@ public final class CouponWorker: Service, Sendable {
         do {
             for try await message in consumer.messages {
                 if Task.isCancelled { break }
-                await admit(message)
+                guard await admit(message) else { break }
             }
         } catch {
             logger.error("consumer stream ended with an error", metadata: ["error": "\(error)"])
         }
     }
 
-    private func admit(_ message: KafkaConsumerMessage) async {
+    /// Returns false when reading must stop (cancelled while waiting for a slot).
+    private func admit(_ message: KafkaConsumerMessage) async -> Bool {
         metrics.consumed(topic: message.topic)
         let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
         operateFetchGate()
-        await limit.acquire()
+        do { try await limit.acquire() } catch { return false }
         switch flows.admit(message) {
         case .drop:
             limit.release()
-            return
+            return true
         case .redelivered:
             limit.release()
             logger.warning("record delivered again in the same assignment; dropped (it is running or done)", metadata: [
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
             ])
-            return
+            return true
         case .start(let pause):
             if pause {
                 try? consumer.pause([message.topicPartition])
@@ -206,6 +207,7 @@ public final class CouponWorker: Service, Sendable {
             self.finished(tp, resume: completion.resume)
         }
         flows.attach(task, to: tp, offset: message.offset, generation: generation)
+        return true
     }
 
     /// Resumes the finished command's partition if it was paused as full, unless the fetch

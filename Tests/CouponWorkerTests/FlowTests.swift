@@ -2,7 +2,7 @@ import CouponWorker
 import Kafka
 import Testing
 
-@Suite("Offsets and ordering")
+@Suite("Offsets and ordering", .timeLimit(.minutes(1)))
 struct FlowTests {
     @Test("the stored offset is the end of the contiguous completed prefix, never past a running command")
     func offsetTrackerStoresOnlyTheContiguousPrefix() {
@@ -95,18 +95,85 @@ struct FlowTests {
     }
 
     @Test("the in-flight limit hands a released slot to the longest waiter")
-    func inFlightLimitBlocksAtCapacity() async {
+    func inFlightLimitBlocksAtCapacity() async throws {
         let limit = InFlightLimit(capacity: 2)
-        await limit.acquire()
-        await limit.acquire()
+        try await limit.acquire()
+        try await limit.acquire()
         #expect(limit.inUse == 2)
         async let third: Void = limit.acquire()
         limit.release()
-        await third
+        try await third
         #expect(limit.inUse == 2)
         limit.release()
         limit.release()
         #expect(limit.inUse == 0)
+    }
+
+    @Test("a task cancelled while waiting for a full in-flight limit throws, holds no slot, and the next waiter gets the slot")
+    func inFlightLimitHonoursCancellation() async throws {
+        let limit = InFlightLimit(capacity: 1)
+        try await limit.acquire()
+        let cancelled = Task { try await limit.acquire() }
+        while limit.waiting < 1 { await Task.yield() }  // it waits in line
+        let next = Task { try await limit.acquire() }
+        while limit.waiting < 2 { await Task.yield() }
+        cancelled.cancel()
+        guard let outcome = await finished(cancelled, within: .seconds(10)) else {
+            Issue.record("a cancelled waiter kept waiting")
+            limit.release()
+            limit.release()
+            return
+        }
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        #expect(limit.waiting == 1)
+        limit.release()  // skips the cancelled waiter
+        try await next.value
+        #expect(limit.inUse == 1)
+        limit.release()
+        #expect(limit.inUse == 0)
+        let alreadyCancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await limit.acquire()
+        }
+        let early = await finished(alreadyCancelled, within: .seconds(10))
+        #expect(throws: CancellationError.self) { try early?.get() }
+        #expect(limit.inUse == 0, "a cancelled task gets no slot even when one is free")
+    }
+
+    @Test("a turn cancelled while it waits leaves its key's line: later turns do not wait for it, and ending it does nothing")
+    func keyedSchedulerWithdrawsCancelledTurns() async {
+        let scheduler = KeyedScheduler()
+        let running = scheduler.enqueue(key: "K")
+        let cancelled = scheduler.enqueue(key: "K")
+        let later = scheduler.enqueue(key: "K")
+        await scheduler.wait(for: running)
+        let entered = OneShot()
+        let waiter = Task {
+            entered.fire()
+            await scheduler.wait(for: cancelled)
+            let wasCancelled = Task.isCancelled
+            scheduler.end(cancelled)
+            return wasCancelled
+        }
+        await entered.wait()
+        waiter.cancel()
+        guard let returned = await finished(waiter, within: .seconds(10)) else {
+            Issue.record("a cancelled turn kept waiting for the running one")
+            scheduler.end(running)
+            return
+        }
+        #expect(returned.get(), "it returned because it was cancelled, while the first turn still runs")
+        let log = EventLog()
+        let next = Task {
+            await scheduler.wait(for: later)
+            log.append("later")
+            scheduler.end(later)
+        }
+        log.append("first ends")
+        scheduler.end(running)
+        await next.value
+        #expect(log.entries == ["first ends", "later"])
+        #expect(scheduler.activeKeys == 0)
     }
 
     @Test("retries back off with full jitter below a doubling ceiling and stop at the attempt count or budget")
