@@ -18,10 +18,15 @@ import ServiceLifecycle
 /// - Backpressure: a partition with `partitionBufferLimit` commands in flight is paused, and
 ///   resumed at half; when the pipeline is full (providers slower than the input, store or
 ///   results topic down), the records waiting for a slot close the `FetchGate`, which pauses
-///   the whole assignment until they have drained.
+///   the whole assignment until they have drained. `FlowControl` (a pure state machine)
+///   decides what should be paused; `PauseApplier` alone calls pause/resume, and never
+///   resumes a partition it did not pause.
+/// - Never silent: a partition that cannot make progress (a command abandoned outside a
+///   revoke, or one running past `stuckCommandLimit`) is logged once, counted and fails
+///   `/healthz` (`Status.stalledPartitions`); its later records are still processed.
 /// - Rebalance: a revoked partition admits nothing more; its running commands get
-///   `revokeGrace` to finish, then are cancelled (their claims protect them); the Kafka layer
-///   commits the stored offsets before the revoke completes.
+///   `revokeGrace` to finish, then are cancelled (their claims protect them) and waited for;
+///   only then does the revoke return and the Kafka layer commit the stored offsets.
 /// - Shutdown (`ServiceLifecycle` graceful shutdown, i.e. SIGTERM/SIGINT): the same as a
 ///   revoke of everything, then the consumer closes and the producer flushes.
 public final class CouponWorker: Service, Sendable {
@@ -54,11 +59,12 @@ public final class CouponWorker: Service, Sendable {
     private let processor: CommandProcessor
     private let publisher: ResultPublisher
     private let flows: PartitionFlows
+    /// The only caller of the consumer's pause and resume.
+    private let applier: PauseApplier
     /// The rebalance listener; shutdown drains through it too, as a revoke of everything.
     private let revokes: RevokeCoordinator
     private let scheduler = KeyedScheduler()
     private let limit: InFlightLimit
-    private let fetchGate: FetchGate
     private let metrics: WorkerMetrics
     private let logger: Logger
     /// Whether the store answered last time; readiness reads it.
@@ -76,14 +82,19 @@ public final class CouponWorker: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.limit = InFlightLimit(capacity: configuration.maxInFlight)
-        self.fetchGate = FetchGate(closeAt: 2 * configuration.maxInFlight, openAt: configuration.maxInFlight / 2)
-        let flows = PartitionFlows(partitionBufferLimit: configuration.partitionBufferLimit)
+        let flows = PartitionFlows(
+            partitionBufferLimit: configuration.partitionBufferLimit, gate: FetchGate(maxInFlight: configuration.maxInFlight))
         self.flows = flows
         let storeHealth = StoreHealth()
         self.storeHealth = storeHealth
-        let revokes = RevokeCoordinator(flows: flows, grace: configuration.revokeGrace, logger: logger)
+        let consumerSlot = PartitionPauserSlot()
+        let applier = PauseApplier(pauser: consumerSlot, desired: { flows.desiredPaused }, metrics: metrics, logger: logger)
+        self.applier = applier
+        let revokes = RevokeCoordinator(flows: flows, applier: applier, grace: configuration.revokeGrace, logger: logger)
         self.revokes = revokes
-        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: revokes, logger: logger)
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: revokes, logger: logger)
+        consumerSlot.fill(consumer)  // before `subscribe`: no rebalance can reach the applier earlier
+        self.consumer = consumer
         self.processor = CommandProcessor(
             store: store, providers: providers, settings: settings, storeHealth: storeHealth, metrics: metrics,
             logger: logger)
@@ -101,10 +112,14 @@ public final class CouponWorker: Service, Sendable {
         /// How long the longest-running command has run.
         public var oldestCommandAge: Duration?
         public var stuckCommandLimit: Duration
+        /// Partitions that cannot make progress, one line each (`PartitionStall.description`,
+        /// e.g. "coupon.commands.issue[3]: command at offset 42 abandoned"): a command abandoned
+        /// outside a revoke, or one running past `stuckCommandLimit`. Any makes the instance not live.
+        public var stalledPartitions: [String]
 
         public init(
             assignedPartitions: Int, pausedPartitions: Int, inFlight: Int, storeError: String?,
-            oldestCommandAge: Duration?, stuckCommandLimit: Duration
+            oldestCommandAge: Duration?, stuckCommandLimit: Duration, stalledPartitions: [String] = []
         ) {
             self.assignedPartitions = assignedPartitions
             self.pausedPartitions = pausedPartitions
@@ -112,20 +127,23 @@ public final class CouponWorker: Service, Sendable {
             self.storeError = storeError
             self.oldestCommandAge = oldestCommandAge
             self.stuckCommandLimit = stuckCommandLimit
+            self.stalledPartitions = stalledPartitions
         }
 
         /// Ready for work: partitions assigned and the store answering.
         public var isReady: Bool { assignedPartitions > 0 && storeError == nil }
-        /// Not stuck: no command has outlived `stuckCommandLimit`.
-        public var isLive: Bool { (oldestCommandAge ?? .zero) < stuckCommandLimit }
+        /// Not stuck: no command has outlived `stuckCommandLimit`, and no partition is stalled.
+        public var isLive: Bool { (oldestCommandAge ?? .zero) < stuckCommandLimit && stalledPartitions.isEmpty }
     }
 
     public var status: Status {
         let assigned = (try? consumer.assignment().count) ?? 0
+        let now = ContinuousClock.now
         return Status(
-            assignedPartitions: assigned, pausedPartitions: flows.pausedPartitions.count, inFlight: limit.inUse,
-            storeError: storeHealth.lastError, oldestCommandAge: flows.oldestRunning,
-            stuckCommandLimit: configuration.stuckCommandLimit)
+            assignedPartitions: assigned, pausedPartitions: applier.pausedCount, inFlight: limit.inUse,
+            storeError: storeHealth.lastError, oldestCommandAge: flows.oldestRunning(at: now),
+            stuckCommandLimit: configuration.stuckCommandLimit,
+            stalledPartitions: flows.stalls(at: now, limit: configuration.stuckCommandLimit).map(\.description).sorted())
     }
 
     /// Runs until cancelled or gracefully shut down; then drains, commits and closes.
@@ -168,83 +186,74 @@ public final class CouponWorker: Service, Sendable {
         }
     }
 
+    /// Takes a slot and starts `message`'s command, unless flow control drops the record.
     /// Returns false when reading must stop (cancelled while waiting for a slot).
     private func admit(_ message: KafkaConsumerMessage) async -> Bool {
         metrics.consumed(topic: message.topic)
-        let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
-        operateFetchGate()
+        await observeBuffer()
         do { try await limit.acquire() } catch { return false }
-        switch flows.admit(message) {
-        case .drop:
+        let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
+        // The task is created inside the admission, under flow control's lock: a revoke
+        // either sees it or has stopped the admission.
+        let admission = flows.admit(message, at: .now) { id in
+            let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? "\(message.topic)/\(message.partition)/\(message.offset)"
+            let turn = scheduler.enqueue(key: key)
+            return Task {
+                let acknowledged = await self.handle(message, kind: kind, turn: turn)
+                await self.finished(id, acknowledged: acknowledged)
+            }
+        }
+        switch admission {
+        case .start(_, let pausesChanged):
+            metrics.inFlight(limit.inUse)
+            if pausesChanged { await applier.apply() }
+        case .stale:
             limit.release()
-            return true
+            metrics.stale(topic: message.topic)
+            logger.debug("record fetched before a rebalance; dropped", metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+            ])
         case .redelivered:
             limit.release()
+            metrics.redelivered(topic: message.topic)
             logger.warning("record delivered again in the same assignment; dropped (it is running or done)", metadata: [
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
             ])
-            return true
-        case .start(let pause):
-            if pause {
-                try? consumer.pause([message.topicPartition])
-                metrics.pausedPartitions(flows.pausedPartitions.count)
-            }
         }
-        metrics.inFlight(limit.inUse)
-        let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? "\(message.topic)/\(message.partition)/\(message.offset)"
-        let turn = scheduler.enqueue(key: key)
-        let tp = message.topicPartition
-        let generation = message.assignmentGeneration
-        let task = Task {
-            let acknowledged = await self.handle(message, kind: kind, turn: turn)
-            let completion = self.flows.finish(tp, offset: message.offset, generation: generation, acknowledged: acknowledged)
-            if let next = completion.storeOffset {
-                do { try self.consumer.storeOffset(tp, nextOffset: next) } catch {
-                    self.logger.warning("offset store failed", metadata: ["partition": "\(tp)", "error": "\(error)"])
-                }
-            }
-            self.limit.release()
-            self.finished(tp, resume: completion.resume)
-        }
-        flows.attach(task, to: tp, offset: message.offset, generation: generation)
         return true
     }
 
-    /// Resumes the finished command's partition if it was paused as full, unless the fetch
-    /// gate paused it too (opening the gate resumes it then).
-    private func finished(_ tp: KafkaTopicPartition, resume: Bool) {
+    /// Ends a command: stores its partition's offset if the prefix grew, frees its slot,
+    /// applies what changed in the desired pauses, and reports a partition it stalled.
+    private func finished(_ id: PartitionFlows.CommandID, acknowledged: Bool) async {
+        let completion = flows.finish(id, acknowledged: acknowledged) { partition, next in
+            do { try consumer.storeOffset(partition, nextOffset: next) } catch {
+                logger.warning("offset store failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
+            }
+        }
+        limit.release()
         metrics.inFlight(limit.inUse)
-        if resume && !fetchGate.holds(tp) {
-            try? consumer.resume([tp])
+        if let stall = completion.stall {
+            logger.error(
+                "partition stalled: a command was abandoned outside a revoke; its offset cannot be committed past it until the partition moves; /healthz reports not live",
+                metadata: ["partition": "\(stall.partition)", "offset": "\(id.offset)"])
+            metrics.stalledPartitions(flows.stalls(at: .now, limit: configuration.stuckCommandLimit).count)
+        }
+        if completion.pausesChanged { await applier.apply() }
+    }
+
+    /// Feeds the consumer's buffer depth to the fetch gate, and applies a change.
+    private func observeBuffer() async {
+        if flows.observeBuffer(consumer.messages.buffered) {
+            await applier.apply()
         }
     }
 
-    /// Pauses the assignment when records pile up in the consumer's buffer, and resumes it
-    /// (but for partitions that are full on their own) once they have drained. Called for
-    /// every record read, and periodically while the reading loop waits for a slot.
-    private func operateFetchGate() {
-        let buffered = consumer.messages.buffered
-        // The whole assignment, not only the partitions records came from: a worker starting
-        // on a backlog closes the gate before most partitions delivered anything.
-        if let partitions = fetchGate.close(buffered: buffered, assignment: { self.assignedPartitions() }) {
-            try? consumer.pause(partitions)
-            metrics.pausedPartitions(partitions.count)
-        } else if let partitions = fetchGate.open(buffered: buffered) {
-            let stillFull = Set(flows.pausedPartitions)
-            try? consumer.resume(partitions.filter { !stillFull.contains($0) })
-            metrics.pausedPartitions(stillFull.count)
-        }
-    }
-
-    private func assignedPartitions() -> [KafkaTopicPartition] {
-        (try? consumer.assignment()) ?? flows.partitions
-    }
-
-    /// Closes the fetch gate while the reading loop is stuck waiting for a slot (the store or
-    /// the results topic is down), when no record is read to do it.
+    /// Reads the buffer depth while the reading loop waits for a slot (the store or the
+    /// results topic is down) and reads no record that would.
     private func watchFetchGate() async {
         while !Task.isCancelled {
-            operateFetchGate()
+            await observeBuffer()
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
@@ -300,26 +309,30 @@ public final class CouponWorker: Service, Sendable {
         logger.info("command done", metadata: metadata)
     }
 
+    /// A revoke of everything: returns once every command's task has stopped.
     private func drainAll() async {
-        let partitions = flows.partitions
-        await revokes.partitionsRevoked(partitions)
+        await revokes.partitionsRevoked(flows.partitions)
     }
 
-    /// Reads consumer lag into metrics and reports a stuck command, every `lagInterval`.
+    /// Reads consumer lag into metrics and reports stalled partitions, every `lagInterval`.
     private func reportLag() async {
-        var reportedStuck = false
         while !Task.isCancelled {
             for (tp, lag) in consumer.consumerLag() {
                 metrics.consumerLag(topic: tp.topic, partition: tp.partition, lag: lag)
             }
-            let status = self.status
-            if !status.isLive && !reportedStuck {
-                logger.critical("a command has run past the stuck-command limit; /healthz reports not live", metadata: [
-                    "running_for_s": "\(Int((status.oldestCommandAge ?? .zero).seconds))",
-                ])
-            }
-            reportedStuck = !status.isLive
+            reportStalls()
             try? await Task.sleep(for: configuration.lagInterval)
         }
+    }
+
+    /// Logs each newly stuck command once, and counts the stalled partitions.
+    private func reportStalls() {
+        let now = ContinuousClock.now
+        for stall in flows.newlyStuck(at: now, limit: configuration.stuckCommandLimit) {
+            logger.critical("partition stalled: a command has run past the stuck-command limit; /healthz reports not live", metadata: [
+                "partition": "\(stall.partition)", "stall": "\(stall)",
+            ])
+        }
+        metrics.stalledPartitions(flows.stalls(at: now, limit: configuration.stuckCommandLimit).count)
     }
 }

@@ -44,8 +44,34 @@ public struct WorkerMetrics: Sendable {
         Gauge(label: "coupon_in_flight").record(value)
     }
 
+    /// Partitions librdkafka has paused at the worker's request (the pause applier's ledger).
     func pausedPartitions(_ value: Int) {
         Gauge(label: "coupon_paused_partitions").record(value)
+    }
+
+    /// Pauses the applier issued (one per partition).
+    func partitionsPaused(_ count: Int) {
+        Counter(label: "coupon_partitions_paused_total").increment(by: count)
+    }
+
+    /// Resumes the applier issued (one per partition; only ever of a partition it paused).
+    func partitionsResumed(_ count: Int) {
+        Counter(label: "coupon_partitions_resumed_total").increment(by: count)
+    }
+
+    /// Partitions that cannot make progress (an abandoned or a stuck command); any fails `/healthz`.
+    func stalledPartitions(_ value: Int) {
+        Gauge(label: "coupon_stalled_partitions").record(value)
+    }
+
+    /// Records delivered again within one assignment (dropped: running or done already).
+    func redelivered(topic: String) {
+        Counter(label: "coupon_redelivered_records_total", dimensions: [("topic", topic)]).increment()
+    }
+
+    /// Records fetched before a rebalance and read after it (dropped: no longer ours to process).
+    func stale(topic: String) {
+        Counter(label: "coupon_stale_records_total", dimensions: [("topic", topic)]).increment()
     }
 
     func consumerLag(topic: String, partition: Int32, lag: Int64) {

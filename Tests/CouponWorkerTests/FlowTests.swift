@@ -19,22 +19,20 @@ struct FlowTests {
         #expect(tracker.inFlight == 0)
     }
 
-    @Test("the fetch gate closes once at the high mark, pauses the assignment it was given, and reopens only at the low mark")
+    @Test("the fetch gate closes once at the high mark and reopens only at the low mark")
     func fetchGateHysteresis() {
-        let gate = FetchGate(closeAt: 512, openAt: 128)
-        let assignment = [KafkaTopicPartition(topic: "t", partition: 0), KafkaTopicPartition(topic: "t", partition: 1)]
-        #expect(gate.close(buffered: 511, assignment: { assignment }) == nil)
-        #expect(gate.open(buffered: 0) == nil, "not closed: nothing to resume")
-        #expect(gate.close(buffered: 512, assignment: { assignment }) == assignment)
-        #expect(gate.isClosed)
-        #expect(gate.holds(assignment[1]))
-        #expect(!gate.holds(KafkaTopicPartition(topic: "t", partition: 2)), "assigned after the gate closed: not held")
-        #expect(gate.close(buffered: 900, assignment: { assignment }) == nil, "already closed: no second pause")
-        #expect(gate.open(buffered: 129) == nil, "between the marks it stays closed")
-        #expect(gate.open(buffered: 128) == assignment)
-        #expect(!gate.isClosed)
-        #expect(!gate.holds(assignment[1]))
-        #expect(gate.open(buffered: 0) == nil, "opened once")
+        var gate = FetchGate(closeAt: 512, openAt: 128)
+        // Each reading, and whether it toggled the gate: below the high mark nothing happens,
+        // at it the gate closes once, between the marks it stays closed, at the low mark it opens.
+        let readings = [511, 0, 512, 900, 129, 128, 0]
+        var states: [Bool] = []
+        let toggled = readings.map { buffered in
+            defer { states.append(gate.isClosed) }
+            return gate.observe(buffered: buffered)
+        }
+        #expect(toggled == [false, false, true, false, false, true, false])
+        #expect(states == [false, false, true, true, true, false, false])
+        #expect(FetchGate(maxInFlight: 64) == FetchGate(closeAt: 128, openAt: 32))
     }
 
     @Test("an offset delivered again after a rewind is refused, and the prefix still advances correctly")
@@ -190,12 +188,15 @@ struct FlowTests {
 
     @Test("an instance is not live once a command outlives the stuck-command limit, and not ready without partitions or store")
     func liveAndReadyRules() {
-        func status(age: Duration?, assigned: Int = 3, storeError: String? = nil) -> CouponWorker.Status {
+        func status(
+            age: Duration?, assigned: Int = 3, storeError: String? = nil, stalled: [String] = []
+        ) -> CouponWorker.Status {
             CouponWorker.Status(
                 assignedPartitions: assigned, pausedPartitions: 0, inFlight: 1, storeError: storeError,
-                oldestCommandAge: age, stuckCommandLimit: .seconds(300))
+                oldestCommandAge: age, stuckCommandLimit: .seconds(300), stalledPartitions: stalled)
         }
         #expect(status(age: nil).isLive)
+        #expect(!status(age: nil, stalled: ["t[0]: command at offset 4 abandoned"]).isLive)
         #expect(status(age: .seconds(299)).isLive)
         #expect(!status(age: .seconds(300)).isLive)
         #expect(status(age: nil).isReady)

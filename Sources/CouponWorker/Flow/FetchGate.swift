@@ -1,20 +1,21 @@
-import Kafka
-import Synchronization
-
-/// Pauses fetching for the whole assignment while too many records wait in the consumer's
-/// buffer for a slot in the pipeline, and resumes it once they have drained, with hysteresis.
+/// Whether fetching should pause for the whole assignment because too many records wait in
+/// the consumer's buffer for a slot in the pipeline; closes at `closeAt`, reopens at `openAt`.
 ///
 /// The records wait there when the pipeline is full: the providers are slower than the input,
 /// or the store or the results topic is down. Without the gate, the consumer would keep
 /// fetching a backlog into memory. Closing at `closeAt` and reopening at `openAt` (well below)
 /// keeps a saturated worker from pausing and resuming for every record, which costs two
-/// librdkafka calls each time and discards what the consumer had prefetched.
-public final class FetchGate: Sendable {
-    private let paused = Mutex<[KafkaTopicPartition]?>(nil)
+/// librdkafka calls per partition each time and discards what the consumer had prefetched.
+///
+/// A plain value with no I/O: `FlowControl` holds it and turns "closed" into the partitions it
+/// wants paused; only `PauseApplier` talks to librdkafka.
+public struct FetchGate: Sendable, Hashable {
     /// Buffered records at which fetching pauses.
     public let closeAt: Int
     /// Buffered records at which fetching resumes.
     public let openAt: Int
+    /// Whether the gate holds the assignment paused.
+    public private(set) var isClosed = false
 
     public init(closeAt: Int, openAt: Int) {
         precondition(openAt < closeAt)
@@ -22,37 +23,23 @@ public final class FetchGate: Sendable {
         self.openAt = openAt
     }
 
-    /// Whether fetching is paused by the gate.
-    public var isClosed: Bool { paused.withLock { $0 != nil } }
-
-    /// Whether the gate paused `partition`: then only opening the gate may resume it.
-    public func holds(_ partition: KafkaTopicPartition) -> Bool {
-        paused.withLock { $0?.contains(partition) ?? false }
+    /// The gate for a pipeline of `maxInFlight` slots: closes at 2 × `maxInFlight` buffered
+    /// records, opens at half of `maxInFlight`.
+    public init(maxInFlight: Int) {
+        self.init(closeAt: 2 * max(1, maxInFlight), openAt: max(1, maxInFlight) / 2)
     }
 
-    /// The partitions to pause now: `assignment`, when `buffered` reached `closeAt` and the
-    /// gate was open; otherwise nil. `assignment` is read only then (it may cost a round trip
-    /// to librdkafka's main thread).
-    public func close(
-        buffered: Int, assignment: () -> [KafkaTopicPartition]
-    ) -> [KafkaTopicPartition]? {
-        guard buffered >= closeAt, !isClosed else { return nil }
-        let partitions = assignment()
-        return paused.withLock { paused in
-            guard paused == nil else { return nil }
-            paused = partitions
-            return partitions
+    /// Takes a reading of the consumer's buffer depth; returns true when the gate closed or
+    /// opened because of it.
+    public mutating func observe(buffered: Int) -> Bool {
+        if !isClosed && buffered >= closeAt {
+            isClosed = true
+            return true
         }
-    }
-
-    /// The partitions to resume now: those the gate paused, when `buffered` has drained to
-    /// `openAt`; otherwise nil.
-    public func open(buffered: Int) -> [KafkaTopicPartition]? {
-        guard buffered <= openAt else { return nil }
-        return paused.withLock { paused in
-            guard let partitions = paused else { return nil }
-            paused = nil
-            return partitions
+        if isClosed && buffered <= openAt {
+            isClosed = false
+            return true
         }
+        return false
     }
 }
