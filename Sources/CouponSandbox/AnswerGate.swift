@@ -5,7 +5,8 @@ import Synchronization
 /// chooses (a revoke, a shutdown, a takeover in between), without any timing.
 ///
 /// Closed for requests whose path contains a string, a request is processed (the coupon *is*
-/// issued) and its answer waits at the gate until ``open()``; ``waitUntilHolding(_:)`` tells
+/// issued) — or refused by an injected HTTP status — and its answer waits at the gate until
+/// ``open()``; ``waitUntilHolding(_:)`` tells
 /// the test that a request got there. Open (the default), the gate holds nothing.
 public final class AnswerGate: Sendable {
     private struct State {
@@ -34,6 +35,12 @@ public final class AnswerGate: Sendable {
         for continuation in held { continuation.resume() }
     }
 
+    /// Lets the earliest held answer go; the gate stays closed.
+    public func releaseFirst() {
+        let first = state.withLock { s in s.holding.isEmpty ? nil : s.holding.removeFirst() }
+        first?.resume()
+    }
+
     /// Returns once `count` requests in all have reached the closed gate.
     public func waitUntilHolding(_ count: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -46,7 +53,8 @@ public final class AnswerGate: Sendable {
         }
     }
 
-    /// Called by a sandbox after processing a request to `path`, before answering it.
+    /// Called by a sandbox after processing a request to `path` (or refusing it with an
+    /// injected status), before answering it.
     func pass(path: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (hold, ready) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in

@@ -270,15 +270,20 @@ public final class CouponWorker: Service, Sendable {
             try Task.checkCancellation()
             let outcome = try await processor.process(incoming)
             let traceHeaders = message.headers.filter { $0.key == "traceparent" || $0.key == "tracestate" }
-            if let result = outcome.result {
-                try await publisher.publish(result, traceHeaders: traceHeaders)
-                metrics.result(result)
-                if result.replayed { metrics.replayed() }
-                metrics.commandLatency(started.duration(to: .now), status: result.status)
-            }
+            // The dead letter goes first: a crash between the two leaves the result unpublished,
+            // so the redelivery publishes both again (a replay dead-letters `unknown` again).
             if let cause = outcome.deadLetter {
                 try await publisher.deadLetter(message, cause: cause)
                 metrics.deadLettered(cause)
+            }
+            if let result = outcome.result {
+                if let tooLarge = try await publisher.publish(result, traceHeaders: traceHeaders) {
+                    try await publisher.deadLetter(message, cause: tooLarge)
+                    metrics.deadLettered(tooLarge)
+                }
+                metrics.result(result)
+                if result.replayed { metrics.replayed() }
+                metrics.commandLatency(started.duration(to: .now), status: result.status)
             }
             logOutcome(outcome, message: message, latency: started.duration(to: .now))
             return true

@@ -119,7 +119,7 @@ public final class WorkerHarness: Sendable {
     public func makeWorker(
         owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
         leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512,
-        revokeGrace: Duration = .seconds(10), store: (any IdempotencyStore)? = nil
+        revokeGrace: Duration = .seconds(10), store: (any IdempotencyStore)? = nil, logger: Logger? = nil
     ) throws -> CouponWorker {
         var configuration = CouponWorker.Configuration()
         configuration.issueTopic = topics.issue
@@ -136,7 +136,7 @@ public final class WorkerHarness: Sendable {
                 leaseDuration: leaseDuration,
                 retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
                 owner: owner, ambiguousSettle: providerTimeout),
-            logger: logger)
+            logger: logger ?? self.logger)
     }
 
     /// Produces a command the way an order system would: keyed by out_request_no.

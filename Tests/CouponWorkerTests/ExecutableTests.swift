@@ -133,6 +133,28 @@ struct ExecutableTests {
         #expect(!errors.contains("Fatal error"))
     }
 
+    @Test("a lease that cannot cover one provider attempt is refused at start with one line and exit 78")
+    func leaseShorterThanAnAttemptIsRefused() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let openKey = folder.appendingPathComponent("open_key")
+        try "fake-open-key-for-test-only-0001\n".write(to: openKey, atomically: true, encoding: .utf8)
+        let config = folder.appendingPathComponent("config.json")
+        try """
+            {"kafka":{"brokers":"127.0.0.1:1"},"store":"sqlite:\(folder.path)/store.sqlite",
+             "worker":{"lease_seconds":3,"provider_timeout_seconds":3},
+             "zvcms":{"accounts":[{"open_id":"o","grant_code":"g","open_key_file":"\(openKey.path)"}]}}
+            """.write(to: config, atomically: true, encoding: .utf8)
+
+        let child = try ChildProcess(["run", "--config", config.path], environment: [:])
+        let status = await child.waitForExit()
+        let lines = child.standardError().split(separator: "\n").map(String.init)
+        #expect(status == 78)
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.contains("worker.lease_seconds (3 s) must exceed") == true, "\(lines)")
+    }
+
     @Test("the demo runs the whole product; its operator port serves health, readiness, metrics and records; SIGTERM stops it")
     func demoServesTheOperatorPort() async throws {
         let port = try freePort()

@@ -130,6 +130,7 @@ public final class WeChatPaySandbox: Sendable {
             return Response(status: .internalServerError)
         case .httpStatus(let status)?:
             record.status = status
+            await faults.gate.pass(path: target)
             return signed(.failure(status: status), wrongSignature: false, skew: 0, record: &record)
         case .clockSkew(let seconds)?:
             skew = Int64(seconds)

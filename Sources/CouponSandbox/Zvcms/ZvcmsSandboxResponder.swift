@@ -28,6 +28,7 @@ struct ZvcmsSandboxResponder: HTTPResponder {
         var skewSeconds = 0
         switch fault {
         case .httpStatus(let status):
+            await faults.gate.pass(path: path)
             return answer(
                 status: HTTPResponse.Status(code: status),
                 .failure(code: status, message: "sandbox fault: HTTP \(status)", status: false))

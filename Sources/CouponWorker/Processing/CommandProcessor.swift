@@ -183,6 +183,9 @@ public final class CommandProcessor: Sendable {
         do {
             execution = try await execute(context, holder: holder, askFirst: askFirst)
         } catch is LeaseHolder.Lost {
+            logger.notice("lease lost to a newer holder; claiming again", metadata: [
+                "out_request_no": "\(context.key.outRequestNo)", "lease": "\(holder.lease)",
+            ])
             return nil
         }
         let event = makeEvent(context, status: execution.status, data: execution.data, error: execution.error,

@@ -27,6 +27,13 @@ public struct WeChatCouponProvider: CouponProviderClient {
         }
     }
 
+    /// A platform-certificate download, then the primary host and (when it cannot be reached)
+    /// the backup host, each signed at most twice (again after `401 SIGN_ERROR`).
+    public var worstCaseAttempt: Duration {
+        let hosts = client.profile.backupBaseURL == nil ? 1 : 2
+        return client.configuration.timeout * (1 + 2 * hosts)
+    }
+
     /// For an issue: lists the user's coupons of the stock and matches `send_request_no`
     /// against the command's `out_request_no`. Queries have no effect to look for.
     public func reconcile(_ command: CouponCommand) async throws(ProviderFailure) -> Reconciliation {

@@ -54,7 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
         settings.zvcms.accounts = [.init(
             openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
             baseURL: sandboxes.zvcmsBaseURL)]
-        settings.worker.leaseSeconds = 30
+        settings.worker.leaseSeconds = 60
 
         let parts = try await WorkerRuntime.assemble(settings: settings, logger: logger)
         let workerTask = Task { try await parts.worker.run() }

@@ -1,12 +1,13 @@
 import Logging
 import Synchronization
 
-/// Captures log records so a test can wait for something librdkafka reported.
-final class LogRecorder: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var facility: String
+/// Captures log records so a test can wait for something a component reported (librdkafka,
+/// the worker): an explicit event instead of a sleep.
+public final class LogRecorder: Sendable {
+    public struct Record: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var facility: String
     }
 
     private struct Waiter {
@@ -21,15 +22,17 @@ final class LogRecorder: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// A logger whose records go to this recorder.
-    func logger(label: String) -> Logger {
+    public func logger(label: String) -> Logger {
         var logger = Logger(label: label) { _ in Handler(recorder: self) }
         logger.logLevel = .debug
         return logger
     }
 
     /// Waits for the first record (past or future) matching `predicate`.
-    func first(where predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
+    public func first(where predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
         await withCheckedContinuation { continuation in
             let found = state.withLock { state -> Record? in
                 if let record = state.records.first(where: predicate) { return record }
