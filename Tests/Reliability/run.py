@@ -26,12 +26,16 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from reliability.figures import ScenarioReport  # noqa: E402
+from reliability.progress import comparison  # noqa: E402
 from reliability.processes import CHILDREN, SuiteFailure  # noqa: E402
 from reliability.suite import Suite  # noqa: E402
 
 # In order: the secrets scan comes last and reads what every earlier scenario left behind.
-SCENARIOS = ["crash", "kafka_faults", "provider_faults", "store_faults", "hostile_input", "shutdown",
-             "interleavings", "secrets"]
+SCENARIOS = ["crash", "crash_static", "kafka_faults", "provider_faults", "store_faults", "hostile_input",
+             "shutdown", "shutdown_static", "interleavings", "secrets"]
+# Variants that run another scenario module's body: name -> (module, function). The `_static`
+# ones are the same scenario with static group membership, compared with it at the end.
+VARIANTS = {"crash_static": ("crash", "run_static"), "shutdown_static": ("shutdown", "run_static")}
 
 
 def main():
@@ -73,8 +77,9 @@ def main():
     for name in names:
         print(f"\n--- {name} ...", flush=True)
         try:
-            module = importlib.import_module(f"reliability.scenarios.{name}")
-            report = module.run(suite)
+            module_name, function = VARIANTS.get(name, (name, "run"))
+            module = importlib.import_module(f"reliability.scenarios.{module_name}")
+            report = getattr(module, function)(suite)
         except Exception:
             report = ScenarioReport(name)
             report.fail("the scenario itself raised:\n" + traceback.format_exc())
@@ -83,6 +88,13 @@ def main():
         print(report.render(), flush=True)
     CHILDREN.stop_all()
 
+    by_name = {r.name: r for r in reports}
+    pairs = [(by_name[module], by_name[name]) for name, (module, _) in VARIANTS.items()
+             if name in by_name and module in by_name]
+    if pairs:
+        print()
+    for dynamic, static in pairs:
+        print(f"reliability: {comparison(dynamic, static)}")
     passed = sum(1 for r in reports if r.passed)
     failed = len(reports) - passed
     print(f"\nreliability: total {time.monotonic() - started:.0f}s; run directory {run_dir}")

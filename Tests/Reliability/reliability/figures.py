@@ -4,6 +4,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from . import progress
 from .kafka_clients import acked_but_not_logged
 
 
@@ -19,6 +20,11 @@ class Figures:
     crashes: int = 0
     statuses: Counter = field(default_factory=Counter)
     replayed: int = 0
+    # Progress (progress.py); None where not measured (no commands sent through tally).
+    stall_seconds: object = None
+    longest_stall_seconds: object = None
+    partition_assignments: object = None
+    rebalance_rounds: object = None
     extra: dict = field(default_factory=dict)  # scenario-specific figures, printed too
 
     def rows(self):
@@ -35,6 +41,12 @@ class Figures:
         for status in ("succeeded", "failed", "rejected", "unknown"):
             rows.append((f"results {status}", self.statuses.get(status, 0)))
         rows.append(("results replayed", self.replayed))
+        if self.stall_seconds is not None:
+            rows.append((f"stall time (s; gaps >= {progress.STALL_FLOOR_SECONDS:g}s, commands waiting)", self.stall_seconds))
+            rows.append(("longest stall (s)", self.longest_stall_seconds))
+        if self.partition_assignments is not None:
+            rows.append(("rebalances: partition assignments logged by workers", self.partition_assignments))
+            rows.append(("rebalances: rounds (assignments < 2s apart grouped)", self.rebalance_rounds))
         rows.extend(self.extra.items())
         return rows
 
@@ -95,6 +107,7 @@ def tally(report, stack, commands, expect_results=True):
         for event in events:
             f.statuses[event.get("status")] += 1
             f.replayed += 1 if event.get("replayed") else 0
+    measure_progress(report, stack, commands)
     undelivered = len(commands) - len(expected)
     if undelivered:
         report.fail(f"{undelivered} commands were never delivered to Kafka by the producer: "
@@ -138,6 +151,24 @@ def tally(report, stack, commands, expect_results=True):
     for name, code, tail in stack.crashes:
         report.fail(f"{name} exited unexpectedly with {code}:\n{tail}")
     return results, dead_letters
+
+
+def measure_progress(report, stack, commands):
+    """Stall time and rebalances (progress.py) into the figures; the longest stalls as a note."""
+    f = report.figures
+    arrivals, first_result_at = stack.collector.arrival_times()
+    sent_at = {c.out_request_no: stack.producer.sent_at[c.key] for c in commands if c.key in stack.producer.sent_at}
+    intervals = progress.stall_intervals(sent_at, first_result_at, arrivals, time.monotonic())
+    f.stall_seconds = round(float(sum(length for _, length in intervals)), 1)
+    f.longest_stall_seconds = round(max((length for _, length in intervals), default=0.0), 1)
+    if intervals:
+        first_send = min(sent_at.values())
+        longest = sorted(intervals, key=lambda i: -i[1])[:3]
+        report.note("longest stalls (start after the first send: length): " +
+                    ", ".join(f"+{start - first_send:.1f}s: {length:.1f}s" for start, length in sorted(longest)))
+    found = progress.assignments(stack.log_dir)
+    f.partition_assignments = len(found)
+    f.rebalance_rounds = progress.rebalance_rounds(found)
 
 
 def outcome_key(event):

@@ -133,6 +133,7 @@ class CommandProducer:
         self.positions = {}  # key -> (topic, partition, offset) of the delivered record
         self.failed = {}
         self.sent = 0
+        self.sent_at = {}  # key (or label) -> monotonic time of its first send: stall time (progress.py)
 
     def _report(self, error, message, label=None):
         key = label if label is not None else (message.key().decode("utf-8", "replace") if message.key() else "")
@@ -156,6 +157,8 @@ class CommandProducer:
             except BufferError:
                 self._producer.poll(0.1)  # local queue full: let deliveries drain
         self.sent += 1
+        name = label if label is not None else (key.decode("utf-8", "replace") if isinstance(key, bytes) else key)
+        self.sent_at.setdefault(name, time.monotonic())
         self._producer.poll(0)
 
     def close(self):
@@ -192,6 +195,10 @@ class ResultCollector:
         self.dead_letter_count = 0
         self.errors = []
         self.last_record_at = time.monotonic()
+        # Monotonic arrival times of every result record, and of each out_request_no's first
+        # result: what stall time is computed from (progress.py).
+        self.arrivals = []
+        self.first_result_at = {}
         os.makedirs(artifact_dir, exist_ok=True)
         # Raw records as received (length-prefixed key, headers, value): scanned for secrets later.
         self._results_file = open(os.path.join(artifact_dir, "results.records"), "ab")
@@ -224,9 +231,11 @@ class ResultCollector:
                 if message.topic() == RESULTS_TOPIC:
                     self._write_raw(self._results_file, message)
                     self.result_count += 1
+                    self.arrivals.append(self.last_record_at)
                     try:
                         event = json.loads(message.value())
                         self.results[event["out_request_no"]].append(event)
+                        self.first_result_at.setdefault(event["out_request_no"], self.last_record_at)
                     except (ValueError, KeyError, TypeError):
                         self.undecodable_results.append(message.value()[:200])
                 else:
@@ -251,6 +260,11 @@ class ResultCollector:
         """Copies of (results, dead_letters) at this moment."""
         with self._lock:
             return ({k: list(v) for k, v in self.results.items()}, {k: list(v) for k, v in self.dead_letters.items()})
+
+    def arrival_times(self):
+        """Copies of (arrival time of every result, {out_request_no: arrival of its first result})."""
+        with self._lock:
+            return list(self.arrivals), dict(self.first_result_at)
 
     def answered(self, out_request_nos):
         with self._lock:

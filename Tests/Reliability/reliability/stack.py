@@ -41,6 +41,8 @@ class WorkerSlot:
     def start(self):
         self.port = free_port()
         env = dict(self.stack.worker_env, COUPON_HTTP_PORT=str(self.port))
+        if self.stack.slot_env:
+            env.update(self.stack.slot_env(self))
         self.started_wall = time.time()
         self.process = CHILDREN.start(
             f"{self.name}.run{self.starts}",
@@ -61,7 +63,7 @@ class Stack:
     """Starts and stops the processes of one scenario and counts restarts and crashes."""
 
     def __init__(self, suite, name, workers=3, worker_config=None, store_url=None, log_level="info",
-                 kafka_properties=None, slot_wrappers=None):
+                 kafka_properties=None, slot_wrappers=None, slot_env=None):
         self.suite = suite
         self.name = name
         self.directory = suite.scenario_dir(name)
@@ -73,6 +75,8 @@ class Stack:
         self.log_level = log_level
         self.kafka_properties = kafka_properties or {}
         self.slot_wrappers = slot_wrappers or {}  # worker number (1-based) -> argv prefix (WorkerSlot)
+        # slot -> extra environment of its every (re)start, e.g. a stable group.instance.id (progress.py)
+        self.slot_env = slot_env
         self.group = "coupon-worker-" + name
         self.slots = []
         self.crashes = []  # (worker name, exit code, log tail)
