@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import CouponSandbox
 import Kafka
+import Synchronization
 import TestSupport
 import Testing
 
@@ -12,11 +14,17 @@ let couponWorkerBinary: URL = {
 
 /// A running `coupon-worker` child process whose output lines can be awaited.
 final class ChildProcess: @unchecked Sendable {
-    // Safe: `process` is only touched by the owning test task; lines flow through an AsyncStream.
+    // Safe: `process` is only touched by the owning test task; output flows through
+    // AsyncStreams and `CapturedOutput`, which locks.
     let process = Process()
+    /// Standard output, line by line.
     let lines: AsyncStream<String>
+    /// Standard error (where the logs go), line by line.
+    let errorLines: AsyncStream<String>
     private let stdout = Pipe()
     private let stderr = Pipe()
+    private let capturedOutput = CapturedOutput()
+    private let capturedErrors = CapturedOutput()
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = couponWorkerBinary
@@ -24,19 +32,27 @@ final class ChildProcess: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = stdout
         process.standardError = stderr
+        lines = Self.stream(stdout, into: capturedOutput)
+        errorLines = Self.stream(stderr, into: capturedErrors)
+        try process.run()
+    }
+
+    /// Splits `pipe` into lines as they arrive, and keeps everything in `captured`.
+    private static func stream(_ pipe: Pipe, into captured: CapturedOutput) -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream<String>.makeStream()
-        lines = stream
         let buffer = LineBuffer()
-        stdout.fileHandleForReading.readabilityHandler = { handle in
+        pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
                 continuation.finish()
+                captured.finish()
                 handle.readabilityHandler = nil
                 return
             }
+            captured.append(data)
             for line in buffer.append(data) { continuation.yield(line) }
         }
-        try process.run()
+        return stream
     }
 
     /// Waits for the first output line containing `text`.
@@ -45,16 +61,33 @@ final class ChildProcess: @unchecked Sendable {
         return nil
     }
 
-    /// Everything written to standard error, once the process ended.
-    func standardError() -> String {
-        String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    /// Waits for the first line on standard error (the logs) containing `text`.
+    func waitForErrorLine(containing text: String) async -> String? {
+        for await line in errorLines where line.contains(text) { return line }
+        return nil
     }
+
+    /// Everything written to standard error, once the process closed it.
+    func standardError() async -> String { await capturedErrors.whole() }
+
+    /// Everything written to standard output and standard error, once the process closed them.
+    func allOutput() async -> String { await capturedOutput.whole() + capturedErrors.whole() }
 
     func terminate() { process.terminate() }
 
     deinit {
         // A test that failed half-way must not leave a worker running.
         if process.isRunning { process.terminate() }
+    }
+
+    /// Waits for the process to end; one still running after `limit` is terminated, so a test
+    /// whose process does not end fails (status 15) instead of hanging.
+    func waitForExit(terminatingAfter limit: Duration) async -> Int32 {
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            if process.isRunning { process.terminate() }
+        }
+        return await waitForExit()
     }
 
     func waitForExit() async -> Int32 {
@@ -64,6 +97,40 @@ final class ChildProcess: @unchecked Sendable {
                 continuation.resume(returning: self.process.terminationStatus)
             }
         }
+    }
+}
+
+/// All bytes of one output stream, readable once the stream ended.
+final class CapturedOutput: Sendable {
+    private struct State {
+        var data = Data()
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func append(_ data: Data) { state.withLock { $0.data.append(data) } }
+
+    func finish() {
+        let waiters = state.withLock { s in
+            s.finished = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The whole text, after the stream ended.
+    func whole() async -> String {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = state.withLock { s in
+                if !s.finished { s.waiters.append(continuation) }
+                return s.finished
+            }
+            if finished { continuation.resume() }
+        }
+        return state.withLock { String(decoding: $0.data, as: UTF8.self) }
     }
 }
 
@@ -121,7 +188,7 @@ struct ExecutableTests {
 
         let child = try ChildProcess(["run", "--config", config.path], environment: ["COUPON_KAFKA_BROKERS": ""])
         let status = await child.waitForExit()
-        let errors = child.standardError()
+        let errors = await child.standardError()
         #expect(status == 78)
         let lines = errors.split(separator: "\n").map(String.init)
         #expect(lines.allSatisfy { $0.hasPrefix("config: ") }, "\(lines)")
@@ -149,41 +216,48 @@ struct ExecutableTests {
 
         let child = try ChildProcess(["run", "--config", config.path], environment: [:])
         let status = await child.waitForExit()
-        let lines = child.standardError().split(separator: "\n").map(String.init)
+        let lines = await child.standardError().split(separator: "\n").map(String.init)
         #expect(status == 78)
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.contains("worker.lease_seconds (3 s) must exceed") == true, "\(lines)")
     }
 
-    @Test("the demo runs the whole product; its operator port serves health, readiness, metrics and records; SIGTERM stops it")
+    @Test("the demo runs the whole product; its operator port serves health, readiness, metrics, and records to its own token only; SIGTERM stops it")
     func demoServesTheOperatorPort() async throws {
         let port = try freePort()
         let child = try ChildProcess(["demo", "--keep-running", "--http-port", "\(port)"])
         let summary = await child.waitForLine(containing: "every command got its result")
         #expect(summary != nil)
         #expect(await child.waitForLine(containing: "Still running") != nil)
+        // The demo prints a ready command that reads the token from its file, never the token.
+        let curl = try #require(await child.waitForLine(containing: "curl -H"))
+        let pattern = #/curl -H "Authorization: Bearer \$\(cat (\S+)\)" http://127\.0\.0\.1:(\d+)/requests/(\S+)$/#
+        let match = try #require(curl.firstMatch(of: pattern), "\(curl)")
+        let tokenFile = String(match.1)
+        #expect(Int(match.2) == port)
+        let attributes = try FileManager.default.attributesOfItem(atPath: tokenFile)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.count >= 32)
 
-        let base = "http://127.0.0.1:\(port)"
-        func get(_ path: String) async throws -> (status: UInt, body: String) {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 4 << 20)
-            return (response.status.code, String(buffer: body))
-        }
-        #expect(try await get("/healthz").status == 200)
-        let ready = try await get("/readyz")
+        let side = SidePortClient(port: port)
+        #expect(try await side.get("/healthz").status == 200)
+        let ready = try await side.get("/readyz")
         #expect(ready.status == 200)
         #expect(ready.body.contains(#""ready":true"#))
-        let metrics = try await get("/metrics")
+        let metrics = try await side.get("/metrics")
         #expect(metrics.body.contains("coupon_results_total"))
         #expect(metrics.body.contains("coupon_provider_request_duration_seconds"))
         #expect(metrics.body.contains("coupon_commands_consumed_total"))
-        let record = try await get("/requests/DEMO-W-0001")
+        let record = try await side.get("/requests/\(match.3)", bearer: token)
         #expect(record.status == 200)
         #expect(record.body.contains(#""state":"final""#))
-        #expect(try await get("/requests/NOT-THERE").status == 404)
+        #expect(try await side.get("/requests/DEMO-W-0001").status == 401)
+        #expect(try await side.get("/requests/NOT-THERE", bearer: token).status == 404)
 
         child.terminate()
         #expect(await child.waitForExit() == 0)
+        #expect(!(await child.allOutput()).contains(token))
     }
 
     @Test("replay-dlq re-drives only the chosen dead letters to their source topic, without the error headers")

@@ -62,7 +62,10 @@ enum WorkerRuntime {
         var purger: RecordPurger
         /// How long the service group may take to stop after SIGTERM before it gives up.
         var shutdownBound: Duration
+        var httpHost: String
         var httpPort: Int
+        /// Opens `/requests/{out_request_no}`; `nil`: that endpoint does not exist.
+        var adminToken: AdminToken?
     }
 
     /// Builds everything or reports every configuration problem at once.
@@ -74,8 +77,18 @@ enum WorkerRuntime {
         if !(storeLocation.hasPrefix("sqlite:") || storeLocation.hasPrefix("postgres://") || storeLocation.hasPrefix("postgresql://")) {
             problems.append("store (COUPON_STORE) must be sqlite:PATH or a postgres:// URL")
         }
+        let host = settings.http.host ?? "0.0.0.0"
+        if host.isEmpty { problems.append("http.host (COUPON_HTTP_HOST) must be an address or host name") }
         let port = settings.http.port ?? 8080
         if !(0...65535).contains(port) { problems.append("http.port (COUPON_HTTP_PORT) must be a port number") }
+        var adminToken: AdminToken?
+        if let file = settings.http.adminTokenFile {
+            do {
+                adminToken = try AdminToken.load(file: file)
+            } catch {
+                problems.append(error.description)
+            }
+        }
         let w = settings.worker
         let timeout = Duration.milliseconds(Int((w.providerTimeoutSeconds ?? 10) * 1000))
         // One connection per command in flight: AsyncHTTPClient's default of 8 per host would
@@ -154,7 +167,7 @@ enum WorkerRuntime {
             let bound = grace + worstCase + settingsForProcessor.storeCallDeadline * 2 + .seconds(10)
             return Assembled(
                 worker: worker, producer: producer, store: store, httpClient: httpClient, purger: purger,
-                shutdownBound: bound, httpPort: port)
+                shutdownBound: bound, httpHost: host, httpPort: port, adminToken: adminToken)
         } catch {
             await store.close()
             try? await httpClient.shutdown()
@@ -167,8 +180,8 @@ enum WorkerRuntime {
     static func run(settings: WorkerSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
         let parts = try await assemble(settings: settings, logger: logger)
         let sidePort = SidePort.application(
-            host: "0.0.0.0", port: parts.httpPort, worker: parts.worker, store: parts.store, registry: registry,
-            logger: logger)
+            host: parts.httpHost, port: parts.httpPort, worker: parts.worker, store: parts.store,
+            adminToken: parts.adminToken, registry: registry, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: parts.worker), .init(service: sidePort), .init(service: parts.purger)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

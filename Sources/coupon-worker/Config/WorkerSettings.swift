@@ -7,7 +7,8 @@ import Foundation
 /// {"kafka":{"brokers":"…","group":"coupon-worker","properties":{"<librdkafka property>":"…"},
 ///           "consumer_properties":{…},"producer_properties":{…}},
 ///  "topics":{"issue":"…","query":"…","results":"…","dlq":"…"},
-///  "store":"sqlite:PATH | postgres://…", "http":{"port":8080},
+///  "store":"sqlite:PATH | postgres://…",
+///  "http":{"host":"0.0.0.0","port":8080,"admin_token_file":"/run/secrets/…/admin-token"},
 ///  "worker":{"max_in_flight":256,"max_attempts":5,"retry_budget_seconds":60,"lease_seconds":60,
 ///            "provider_timeout_seconds":10,"shutdown_grace_seconds":25,"revoke_grace_seconds":10,
 ///            "partition_buffer":512,"record_retention_days":30,"purge_interval_seconds":3600},
@@ -17,7 +18,8 @@ import Foundation
 ///  "log":{"format":"json|text","level":"info"}}
 /// ```
 /// Environment (wins over the file): `COUPON_KAFKA_BROKERS`, `COUPON_KAFKA_GROUP`,
-/// `COUPON_TOPIC_{ISSUE,QUERY,RESULTS,DLQ}`, `COUPON_STORE`, `COUPON_HTTP_PORT`,
+/// `COUPON_TOPIC_{ISSUE,QUERY,RESULTS,DLQ}`, `COUPON_STORE`, `COUPON_HTTP_HOST`, `COUPON_HTTP_PORT`,
+/// `COUPON_HTTP_ADMIN_TOKEN_FILE`,
 /// `COUPON_LOG_FORMAT`, `COUPON_LOG_LEVEL`, `COUPON_WECHAT_*` and `COUPON_ZVCMS_*` (one profile,
 /// merged into the first of the file or created), and `COUPON_KAFKA_PROPERTY_<name>` for any
 /// librdkafka property (`_` in the name stands for `.`), `COUPON_KAFKA_CONSUMER_PROPERTY_<name>`
@@ -52,8 +54,18 @@ struct WorkerSettings: Codable, Sendable {
         var dlq: String?
     }
 
+    /// The side port (`SidePort`).
     struct HTTP: Codable, Sendable {
+        /// The address to listen on (default `0.0.0.0`: probes and Prometheus reach the pod's IP).
+        var host: String?
         var port: Int?
+        /// The file holding the bearer token that opens `/requests/{out_request_no}`; without
+        /// one that endpoint does not exist (`AdminToken`).
+        var adminTokenFile: String?
+
+        enum CodingKeys: String, CodingKey {
+            case host, port, adminTokenFile = "admin_token_file"
+        }
     }
 
     struct Worker: Codable, Sendable {
@@ -173,7 +185,9 @@ struct WorkerSettings: Codable, Sendable {
         if let v = env["COUPON_TOPIC_RESULTS"] { topics.results = v }
         if let v = env["COUPON_TOPIC_DLQ"] { topics.dlq = v }
         if let v = env["COUPON_STORE"] { store = v }
+        if let v = env["COUPON_HTTP_HOST"] { http.host = v }
         if let v = env["COUPON_HTTP_PORT"] { http.port = Int(v) ?? -1 }
+        if let v = env["COUPON_HTTP_ADMIN_TOKEN_FILE"] { http.adminTokenFile = v }
         if let v = env["COUPON_LOG_FORMAT"] { log.format = v }
         if let v = env["COUPON_LOG_LEVEL"] { log.level = v }
         func properties(_ prefix: String) -> [String: String] {

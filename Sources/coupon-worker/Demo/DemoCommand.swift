@@ -45,6 +45,11 @@ struct DemoCommand: AsyncParsableCommand {
         settings.kafka.producerProperties = ["topic.metadata.refresh.interval.ms": "1000"]
         settings.store = "sqlite:\(storePath)"
         settings.http.port = httpPort ?? 0
+        // /requests shows customer data, so even the demo opens it only with a token: a random
+        // one in a file only this user can read. Printed as `$(cat FILE)`, never itself.
+        let tokenFile = folder.appendingPathComponent("admin-token")
+        try Self.writeRandomToken(to: tokenFile)
+        settings.http.adminTokenFile = tokenFile.path
         let files = sandboxes.keyFiles
         let ids = ProviderSandboxes.Identities.self
         settings.wechat.merchants = [.init(
@@ -61,8 +66,8 @@ struct DemoCommand: AsyncParsableCommand {
         let sidePortTask: Task<Void, any Error>? = httpPort.map { port in
             Task {
                 try await SidePort.application(
-                    host: "127.0.0.1", port: port, worker: parts.worker, store: parts.store, registry: registry,
-                    logger: logger
+                    host: "127.0.0.1", port: port, worker: parts.worker, store: parts.store,
+                    adminToken: parts.adminToken, registry: registry, logger: logger
                 ).runService()
             }
         }
@@ -86,6 +91,10 @@ struct DemoCommand: AsyncParsableCommand {
         if keepRunning {
             Console.line("\nStill running. Kafka: \(cluster.bootstrapServers)  (e.g. kcat -b \(cluster.bootstrapServers) -C -t \(Topology.results))")
             Console.line("Produce commands to \(Topology.issue) / \(Topology.query). Ctrl-C to stop.")
+            if let httpPort, let key = script.steps.first?.key {
+                Console.line("Read a command's idempotency record (the token stays in its file):")
+                Console.line(#"  curl -H "Authorization: Bearer $(cat \#(tokenFile.path))" http://127.0.0.1:\#(httpPort)/requests/\#(key)"#)
+            }
             await Signals.waitForTermination()
         }
         await viewer.close()
@@ -100,5 +109,20 @@ struct DemoCommand: AsyncParsableCommand {
         await sandboxes.stop()
         cluster.shutdown()
         if !summary.passed { throw ExitCode(1) }
+    }
+
+    /// Writes 32 random bytes, hex-encoded, to a new file only this user can read (0600 from
+    /// the moment it exists, so there is no window in which others could open it).
+    private static func writeRandomToken(to file: URL) throws {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path]) }
+        defer { close(descriptor) }
+        let bytes = Array((token + "\n").utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+        }
     }
 }

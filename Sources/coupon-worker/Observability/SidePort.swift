@@ -1,27 +1,46 @@
 import CouponWorker
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import IdempotencyStore
 import Logging
+import Metrics
+import NIOCore
 import Prometheus
 
-/// The operator's HTTP port: `/healthz`, `/readyz`, `/metrics`, `/requests/{out_request_no}`.
+/// The operator's HTTP port: `/healthz`, `/readyz`, `/metrics` for probes and Prometheus, and
+/// `/requests/{out_request_no}` for on-call operators.
+///
+/// The first three are open and carry no customer data (no `out_request_no`, openid or coupon
+/// code in any body or label). `/requests` shows idempotency records, which do: it exists only
+/// when an `AdminToken` is configured (404 otherwise, exactly like an unknown path) and answers
+/// only `Authorization: Bearer <token>`; anything else gets 401 with an empty body, counted in
+/// `coupon_admin_unauthorized_total`.
+///
+/// The port may be reachable by anyone who can reach the pod, so it holds nothing for long:
+/// request bodies are refused unread (`RequestBodyRefusal`), headers are bounded
+/// (`headerLimits`), and a connection idle for `idleTimeout` is closed.
 enum SidePort {
+    /// How long a connection may stay open without a request: a connection that never
+    /// completes its request head (or sits between requests) is closed after this. Probes and
+    /// scrapes send at once, so they never wait for it.
+    static let idleTimeout: TimeAmount = .seconds(10)
+
+    /// Bounds on a request head: GETs from probes, Prometheus and curl need a few hundred bytes.
+    /// A head beyond them is answered 400 and the connection closed.
+    static let headerLimits = HTTP1Channel.Configuration.DecoderConfiguration(
+        maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
+
     static func application(
-        host: String, port: Int, worker: CouponWorker, store: any IdempotencyStore,
+        host: String, port: Int, worker: CouponWorker, store: any IdempotencyStore, adminToken: AdminToken?,
         registry: PrometheusCollectorRegistry, logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("healthz") { _, _ -> Response in
-            // Not live when a command is stuck: the orchestrator restarts the instance and
-            // the command's claim protects it (see CouponWorker.Configuration.stuckCommandLimit).
-            let status = worker.status
-            let body = status.isLive
-                ? "ok\n"
-                : "stuck: a command has run for \(Int((status.oldestCommandAge ?? .zero) / .seconds(1))) s\n"
+            let report = LivenessReport(worker.status)
             return Response(
-                status: status.isLive ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
-                body: .init(byteBuffer: ByteBuffer(string: body)))
+                status: report.isLive ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: report.body)))
         }
         router.get("readyz") { _, _ -> Response in
             let status = worker.status
@@ -41,24 +60,40 @@ enum SidePort {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
-        router.get("requests/:out_request_no") { _, context -> Response in
-            let id = try context.parameters.require("out_request_no")
-            guard id.utf8.count <= 128 else { return Response(status: .badRequest) }
-            let records: [IdempotencyRecord]
-            do {
-                records = try await store.records(outRequestNo: id)
-            } catch {
-                return Response(status: .serviceUnavailable)
+        if let adminToken {
+            // Registered up front so the series reads 0 before the first refusal.
+            let unauthorized = Counter(label: "coupon_admin_unauthorized_total")
+            router.get("requests/:out_request_no") { request, context -> Response in
+                guard adminToken.accepts(authorization: request.headers[.authorization]) else {
+                    unauthorized.increment()
+                    return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+                }
+                return await records(outRequestNo: try context.parameters.require("out_request_no"), store: store)
             }
-            guard !records.isEmpty else { return Response(status: .notFound) }
-            let body = "[" + records.map(RecordView.json).joined(separator: ",") + "]\n"
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "coupon-worker"),
+            router: router,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestBodyRefusal()], idleTimeout: idleTimeout,
+                httpDecoderConfiguration: headerLimits)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "coupon-worker"),
             logger: logger)
+    }
+
+    /// The idempotency records of one `out_request_no`, for an operator already authorised.
+    private static func records(outRequestNo id: String, store: any IdempotencyStore) async -> Response {
+        guard id.utf8.count <= 128 else { return Response(status: .badRequest) }
+        let records: [IdempotencyRecord]
+        do {
+            records = try await store.records(outRequestNo: id)
+        } catch {
+            return Response(status: .serviceUnavailable)
+        }
+        guard !records.isEmpty else { return Response(status: .notFound) }
+        let body = "[" + records.map(RecordView.json).joined(separator: ",") + "]\n"
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
 
