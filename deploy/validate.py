@@ -5,7 +5,7 @@ Every YAML file under deploy/ must parse (PyYAML) and have the structure its kin
 JSON files must parse; the Dockerfile must have its builder and runtime stages. On top of
 shape, it checks the promises the files make to each other (selectors match pod labels,
 the grace period outlasts the worker's drain, every key file the config names exists in
-the Secret). When promtool or kubectl is on PATH it also runs `promtool check rules`,
+the Secret, the admin token of /requests comes from a read-only mounted file). When promtool or kubectl is on PATH it also runs `promtool check rules`,
 `promtool test rules` and `kubectl kustomize`; without them those checks are skipped, not
 failed.
 
@@ -255,10 +255,29 @@ def check_kubernetes_promises() -> None:
         if ref:
             require(ref["name"] == secret["metadata"]["name"] and ref["key"] in secret_keys,
                     f"k8s/: env {env['name']} refers to a missing Secret key {ref['key']}")
+    check_kubernetes_admin_token(container, mounts, secret_dir, secret, secret_keys)
+
+
+def check_kubernetes_admin_token(container: Any, mounts: dict[str, str], secret_dir: str, secret: Any,
+                                 secret_keys: set[str]) -> None:
+    """/requests/{out_request_no} needs the admin token: a file of the read-only Secret mount."""
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    path = env.get("COUPON_HTTP_ADMIN_TOKEN_FILE")
+    require(isinstance(path, str), "k8s/: the container sets no COUPON_HTTP_ADMIN_TOKEN_FILE")
+    require(path.startswith(secret_dir + "/") and path[len(secret_dir) + 1:] in secret_keys,
+            f"k8s/: COUPON_HTTP_ADMIN_TOKEN_FILE {path} is not a key of the mounted Secret")
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == secret_dir)
+    require(mount.get("readOnly") is True, f"k8s/: the Secret mount {secret_dir} must be readOnly")
+    key = path[len(secret_dir) + 1:]
+    placeholder = (secret.get("stringData") or {}).get(key, (secret.get("data") or {}).get(key))
+    require(placeholder == "",
+            f"k8s/: the committed Secret's {key} must be empty (a placeholder token would be a known token; "
+            "an empty one stops the worker at start)")
 
 
 def check_compose_promises() -> None:
-    services = load_yaml_documents(COMPOSE)[0]["services"]
+    compose = load_yaml_documents(COMPOSE)[0]
+    services = compose["services"]
     require(services["kafka"]["image"] == "apache/kafka:3.8.0", "compose: kafka must be apache/kafka:3.8.0")
     require("controller" in str(services["kafka"]["environment"].get("KAFKA_PROCESS_ROLES")),
             "compose: kafka is not in KRaft mode")
@@ -288,6 +307,26 @@ def check_compose_promises() -> None:
                 config_path = (COMPOSE.parent / source).resolve()
                 require(config_path.is_file(), f"compose: {name} mounts missing {source}")
                 check_worker_config(json.loads(config_path.read_text()), rel(config_path))
+        check_compose_admin_token(name, worker, services, conditions, compose)
+
+
+def check_compose_admin_token(name: str, worker: Any, services: Any, conditions: dict[str, Any], compose: Any) -> None:
+    """A worker reads its admin token from a read-only volume that a one-shot service writes
+    first (the worker waits for it to complete); the token is never in the file itself."""
+    path = worker["environment"].get("COUPON_HTTP_ADMIN_TOKEN_FILE")
+    require(isinstance(path, str) and path.startswith("/"), f"compose: {name} sets no COUPON_HTTP_ADMIN_TOKEN_FILE")
+    directory = path.rsplit("/", 1)[0]
+    mounts = [v.split(":") for v in worker["volumes"]]
+    mount = next((m for m in mounts if m[1] == directory), None)
+    require(mount is not None, f"compose: {name} mounts nothing at {directory} (COUPON_HTTP_ADMIN_TOKEN_FILE)")
+    require(len(mount) > 2 and "ro" in mount[2].split(","), f"compose: {name} must mount {directory} read-only")
+    volume = mount[0]
+    require(volume in (compose.get("volumes") or {}), f"compose: {name}'s token volume {volume} is not a named volume")
+    writers = [service for service, spec in services.items() if service != name
+               and any(v.split(":")[0] == volume and not v.endswith(":ro") for v in spec.get("volumes", []))]
+    require(writers, f"compose: no service writes the token volume {volume}")
+    require(all(conditions.get(writer) == "service_completed_successfully" for writer in writers),
+            f"compose: {name} must wait for {writers} to complete (service_completed_successfully)")
 
 
 # --- optional external tools --------------------------------------------------------------
