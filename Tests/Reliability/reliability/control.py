@@ -7,10 +7,10 @@ import urllib.request
 from .processes import SuiteFailure
 
 
-def http(method, url, body=None, timeout=10.0):
+def http(method, url, body=None, timeout=10.0, headers=None):
     """(status, body bytes) of one request; JSON-encodes `body` when given."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:

@@ -68,7 +68,8 @@ def _diagnose(stack, missing):
         record = "no live worker"
         if live:
             try:
-                status, body = http("GET", f"{live[0].side_port.base_url}/requests/{no}")
+                status, body = http("GET", f"{live[0].side_port.base_url}/requests/{no}",
+                                    headers={"Authorization": f"Bearer {stack.admin_token}"})
                 record = f"HTTP {status} {body[:400].decode('utf-8', 'replace')}"
             except OSError as error:
                 record = str(error)

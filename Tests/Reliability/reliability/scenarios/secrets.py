@@ -1,6 +1,6 @@
-"""Secrets: after everything else, no private key, APIv3 key or openKey -- in any form a
-careless line could write them -- appears in any log, result, DLQ record, /metrics output or
-/requests answer of this run.
+"""Secrets: after everything else, no private key, APIv3 key, openKey or side-port admin
+token -- in any form a careless line could write them -- appears in any log, result, DLQ
+record, /metrics output or /requests answer of this run.
 
 It first runs a small load of its own at log level `trace` with provider faults, bad input
 and operator requests, so the most talkative paths have had their chance to leak; then it
@@ -43,7 +43,8 @@ def run(suite):
         port = stack.slots[0].port
         with open(os.path.join(stack.directory, "requests-endpoint.json"), "wb") as f:
             for c in commands[:30]:
-                status, body = http("GET", f"http://127.0.0.1:{port}/requests/{c.out_request_no}")
+                status, body = http("GET", f"http://127.0.0.1:{port}/requests/{c.out_request_no}",
+                                    headers={"Authorization": f"Bearer {stack.admin_token}"})
                 f.write(b"%d " % status + body + b"\n")
         tally(report, stack, commands)
     except Exception as error:
@@ -83,6 +84,8 @@ def secret_forms(keys_dir):
         forms.append((label, secret))
         forms.append((f"{label}: base64", base64.b64encode(secret)))
         forms.append((f"{label}: hex", secret.hex().encode()))
+    if os.path.exists(os.path.join(keys_dir, "admin-token")):
+        forms.append(("side-port admin token", read("admin-token").strip()))
     return forms
 
 
