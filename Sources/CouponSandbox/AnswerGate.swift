@@ -13,7 +13,8 @@ public final class AnswerGate: Sendable {
         var pathContains: String?
         var holding: [CheckedContinuation<Void, Never>] = []
         var arrived = 0
-        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var watchers: [(id: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextWatcher = 0
     }
 
     private let state = Mutex(State())
@@ -41,15 +42,28 @@ public final class AnswerGate: Sendable {
         first?.resume()
     }
 
-    /// Returns once `count` requests in all have reached the closed gate.
+    /// Returns once `count` requests in all have reached the closed gate, or once the calling
+    /// task is cancelled (a test racing "sent again" against another event stops watching).
     public func waitUntilHolding(_ count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let reached = state.withLock { s -> Bool in
-                if s.arrived >= count { return true }
-                s.watchers.append((count, continuation))
-                return false
+        let id = state.withLock { s in
+            defer { s.nextWatcher += 1 }
+            return s.nextWatcher
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let reached = state.withLock { s -> Bool in
+                    if s.arrived >= count || Task.isCancelled { return true }
+                    s.watchers.append((id, count, continuation))
+                    return false
+                }
+                if reached { continuation.resume() }
             }
-            if reached { continuation.resume() }
+        } onCancel: {
+            let watcher = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                guard let index = s.watchers.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.watchers.remove(at: index).continuation
+            }
+            watcher?.resume()
         }
     }
 

@@ -115,11 +115,13 @@ public final class WorkerHarness: Sendable {
         ])
     }
 
-    /// A worker instance in the harness's group. `owner` names it in lease records.
+    /// A worker instance in the harness's group. `owner` names it in lease records;
+    /// `ambiguousSettle` defaults to the provider timeout, as in production.
     public func makeWorker(
         owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
         leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512,
-        revokeGrace: Duration = .seconds(10), store: (any IdempotencyStore)? = nil, logger: Logger? = nil
+        revokeGrace: Duration = .seconds(10), ambiguousSettle: Duration? = nil, store: (any IdempotencyStore)? = nil,
+        logger: Logger? = nil
     ) throws -> CouponWorker {
         var configuration = CouponWorker.Configuration()
         configuration.issueTopic = topics.issue
@@ -135,7 +137,7 @@ public final class WorkerHarness: Sendable {
             settings: CommandProcessor.Settings(
                 leaseDuration: leaseDuration,
                 retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
-                owner: owner, ambiguousSettle: providerTimeout),
+                owner: owner, ambiguousSettle: ambiguousSettle ?? providerTimeout),
             logger: logger ?? self.logger)
     }
 

@@ -49,36 +49,63 @@ struct ExactlyOnceTests {
         await harness.shutdown()
     }
 
-    @Test("a holder whose lease was taken over (same process, same owner) is refused: its answer is never published as a second outcome")
+    @Test("a holder whose lease was taken over (same process, same owner) is fenced: it never sends again, and only the newer holder's outcome is published")
     func staleHolderIsFenced() async throws {
         let harness = try await WorkerHarness.start(partitions: 3)
-        let worker = try harness.makeWorker(providerTimeout: .seconds(20), leaseDuration: .seconds(90))
+        let logs = LogRecorder()
+        // Answers are held at the gate for a while: the provider timeout outlasts the hold. The
+        // takeover's settle before sending again is not what this test is about (a pipeline
+        // test covers it), so it is zero here.
+        let worker = try harness.makeWorker(
+            providerTimeout: .seconds(20), leaseDuration: .seconds(90), ambiguousSettle: .zero,
+            logger: logs.logger(label: "fence"))
         let running = Task { try await worker.run() }
         let key = "ORD-FENCE-1"
-        let gate = harness.sandboxes.faults(.zvcms).gate
-        gate.close(pathContains: Self.issuePaths[.zvcms]!)
-        try await harness.send(Self.issue(.zvcms, key), key: nil)
+        let path = Self.issuePaths[.wechat]!
+        let gate = harness.sandboxes.faults(.wechat).gate
+        // The first holder's first send is refused with a retryable 429, and that answer waits
+        // at the gate: the holder will want to send again once it gets it.
+        harness.sandboxes.wechat.faults.inject(.httpStatus(429), pathContains: path)
+        gate.close(pathContains: path)
+        try await harness.send(Self.issue(.wechat, key), key: nil)
         await gate.waitUntilHolding(1)
-        // The first holder is cut off from the store long enough for its lease to expire by the
-        // store's clock; a second delivery takes the key over (the first attempt is in doubt,
-        // and zvcms cannot be asked, so the takeover reports `unknown`).
+        // The first holder is cut off long enough for its lease to expire by the store's clock;
+        // a second delivery (no Kafka key: another partition, same process, same owner) takes
+        // the key over, finds nothing issued, and sends: its request waits at the gate too.
         harness.storeClock.advance(by: .seconds(600))
-        try await harness.send(Self.issue(.zvcms, key), key: nil)
-        await harness.downstream.wait(results: 1, deadLetters: 1)
-        #expect(harness.downstream.results.first?.status == .unknown)
-        // Now the first holder's answer arrives: its store writes carry a stale fencing token,
-        // so it publishes the stored outcome, never its own.
+        try await harness.send(Self.issue(.wechat, key), key: nil)
+        await gate.waitUntilHolding(2)
+        // Now the first holder gets its 429. Its next attempt must be refused by the store
+        // (a stale fencing token) before any request: a third request at the gate is the
+        // double send this test exists to catch.
+        gate.releaseFirst()
+        enum Next: Sendable { case fenced, sentAgain }
+        let (events, continuation) = AsyncStream.makeStream(of: Next.self)
+        let fenced = Task {
+            _ = await logs.first { $0.message.contains("lease lost to a newer holder") }
+            continuation.yield(.fenced)
+        }
+        let sentAgain = Task {
+            await gate.waitUntilHolding(3)
+            if !Task.isCancelled { continuation.yield(.sentAgain) }
+        }
+        var iterator = events.makeAsyncIterator()
+        let next = await iterator.next()
+        try #require(next == .fenced, "the stale holder sent again instead of being refused by the store")
         gate.open()
+        await fenced.value
         await harness.downstream.wait(results: 2)
         let results = harness.downstream.results
-        #expect(results.map(\.status) == [.unknown, .unknown])
+        #expect(results.map(\.status) == [.succeeded, .succeeded])
         #expect(Set(results.map(\.eventId)).count == 1)
         #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
-        let record = try #require(try await harness.store.record(for: Self.storeKey(.zvcms, key)))
+        let record = try #require(try await harness.store.record(for: Self.storeKey(.wechat, key)))
         #expect(record.fence == 2)
         #expect(record.takeovers == 1)
         running.cancel()
         _ = await running.result
+        sentAgain.cancel()
+        await sentAgain.value
         await harness.shutdown()
     }
 
