@@ -58,4 +58,7 @@ public struct KafkaErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let rebalanceInProgress = KafkaErrorCode(RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
     /// librdkafka hit a fatal (e.g. idempotence) error; the client must be recreated.
     public static let fatal = KafkaErrorCode(RD_KAFKA_RESP_ERR__FATAL)
+    /// Another live member of the group has this member's `group.instance.id`: this one is
+    /// fenced (a fatal consumer error).
+    public static let fencedInstanceID = KafkaErrorCode(RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
 }

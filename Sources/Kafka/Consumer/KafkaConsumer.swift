@@ -214,6 +214,7 @@ public final class KafkaConsumer: Sendable {
         logger: Logger
     ) {
         let rk = handle.pointer
+        var failed = false
         while !lifecycle.isStopRequested {
             // Blocks in librdkafka for up to 100 ms; rebalance and statistics callbacks run
             // inside this call, on this thread.
@@ -228,10 +229,14 @@ public final class KafkaConsumer: Sendable {
                     depth.value.subtract(1, ordering: .relaxed)
                 }
             } else if error == RD_KAFKA_RESP_ERR__FATAL {
-                // The consumer cannot continue; end the sequence with the underlying cause.
-                let failure = fatalError(rk)
-                logger.critical("fatal consumer error: \(failure)")
-                output.finish(throwing: failure)
+                // The consumer cannot continue; end the sequence with the underlying cause
+                // (once: librdkafka keeps reporting it until the consumer is closed).
+                if !failed {
+                    failed = true
+                    let failure = fatalError(rk)
+                    logger.critical("fatal consumer error: \(failure)")
+                    output.finish(throwing: failure)
+                }
             } else if error != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 logger.warning(
                     "consumer error: \(RDKafkaMessage.errorString(of: message))",

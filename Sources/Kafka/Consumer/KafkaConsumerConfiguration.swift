@@ -20,6 +20,16 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// accepted by the mock cluster and by brokers' default
     /// `group.min.session.timeout.ms` (6 s).
     public var sessionTimeoutMilliseconds: Int = 10_000
+    /// `group.instance.id`: a stable identity for static membership (KIP-345). A member that
+    /// restarts with the same id within the session timeout gets its partitions back without a
+    /// rebalance; it sends no LeaveGroup on close, so its partitions stay idle until the session
+    /// times out when it does not come back. Two live members with one id fence each other
+    /// (a fatal error). Nil: a dynamic member.
+    public var groupInstanceID: String?
+    /// `auto.commit.interval.ms`: how often stored offsets are committed in the background.
+    /// 1 s (librdkafka's default is 5 s): a restarted member redoes at most about a second of
+    /// work, without a commit per record.
+    public var commitIntervalMilliseconds: Int = 1_000
     /// `statistics.interval.ms`: greater than 0 enables statistics, the source of
     /// `KafkaConsumer.consumerLag()`.
     public var statisticsIntervalMilliseconds: Int = 0
@@ -45,9 +55,11 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("statistics.interval.ms", String(statisticsIntervalMilliseconds)),
             ("enable.auto.offset.store", "false"),
             ("enable.auto.commit", "true"),
+            ("auto.commit.interval.ms", String(commitIntervalMilliseconds)),
             ("enable.partition.eof", "false"),
             ("socket.nagle.disable", "true"),
         ]
+        if let groupInstanceID { result.append(("group.instance.id", groupInstanceID)) }
         result.append(contentsOf: properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         return result
     }

@@ -86,6 +86,15 @@ public final class KafkaMockCluster: Sendable {
         }
     }
 
+    /// Makes the next request of type `request` to broker `brokerID` fail with `error`: a fault
+    /// for the members of one group only, when `brokerID` is its coordinator.
+    public func pushRequestError(_ request: KafkaProtocolRequest, brokerID: Int32, error: KafkaErrorCode) throws(KafkaError) {
+        let code = error.resp
+        try call("push \(request) error to broker \(brokerID)") { cluster in
+            coupon_mock_broker_push_request_error(cluster, brokerID, request.rawValue, code)
+        }
+    }
+
     /// Makes `brokerID` the coordinator of consumer group `group`.
     public func setGroupCoordinator(group: String, brokerID: Int32) throws(KafkaError) {
         try call("set coordinator of \(group)") { rd_kafka_mock_coordinator_set($0, "group", group, brokerID) }
