@@ -4,6 +4,7 @@ import IdempotencyStore
 import Kafka
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// coupon-worker's pipeline, one instance of many in a consumer group:
 ///
@@ -63,6 +64,9 @@ public final class CouponWorker: Service, Sendable {
     private let applier: PauseApplier
     /// The rebalance listener; shutdown drains through it too, as a revoke of everything.
     private let revokes: RevokeCoordinator
+    private let assignmentClock: AssignmentClock
+    /// Why the consumer stopped, when it was not asked to (a fatal error).
+    private let consumerFailure = Mutex<KafkaError?>(nil)
     private let scheduler = KeyedScheduler()
     private let limit: InFlightLimit
     private let metrics: WorkerMetrics
@@ -90,7 +94,10 @@ public final class CouponWorker: Service, Sendable {
         let consumerSlot = PartitionPauserSlot()
         let applier = PauseApplier(pauser: consumerSlot, desired: { flows.desiredPaused }, metrics: metrics, logger: logger)
         self.applier = applier
-        let revokes = RevokeCoordinator(flows: flows, applier: applier, grace: configuration.revokeGrace, logger: logger)
+        let assignmentClock = AssignmentClock(metrics: metrics)
+        self.assignmentClock = assignmentClock
+        let revokes = RevokeCoordinator(
+            flows: flows, applier: applier, grace: configuration.revokeGrace, clock: assignmentClock, logger: logger)
         self.revokes = revokes
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: revokes, logger: logger)
         consumerSlot.fill(consumer)  // before `subscribe`: no rebalance can reach the applier earlier
@@ -172,7 +179,19 @@ public final class CouponWorker: Service, Sendable {
             }
             await self.consumer.close()
         }.value
+        if let failure = consumerFailure.withLock({ $0 }) {
+            logger.info("worker stopped after a fatal consumer error")
+            throw ConsumerFailure(cause: failure)
+        }
         logger.info("worker stopped")
+    }
+
+    /// `run` ended because the consumer failed for good (a fatal librdkafka error such as
+    /// `FENCED_INSTANCE_ID`), not because it was asked to stop: the process must exit non-zero
+    /// so the orchestrator sees it.
+    public struct ConsumerFailure: Error, CustomStringConvertible {
+        public var cause: KafkaError
+        public var description: String { "the Kafka consumer failed: \(cause)" }
     }
 
     private func consume() async {
@@ -182,7 +201,12 @@ public final class CouponWorker: Service, Sendable {
                 guard await admit(message) else { break }
             }
         } catch {
-            logger.error("consumer stream ended with an error", metadata: ["error": "\(error)"])
+            // A fatal consumer error (fenced by another instance with the same instance id,
+            // …): nothing more will be consumed. Drain, then end `run` with it.
+            let failure: KafkaError = error
+            metrics.fatalConsumerError(failure.code?.name ?? "unknown")
+            logger.critical("consumer stopped by a fatal error; the worker drains and stops", metadata: ["error": "\(failure)"])
+            consumerFailure.withLock { $0 = failure }
         }
     }
 
@@ -326,6 +350,7 @@ public final class CouponWorker: Service, Sendable {
                 metrics.consumerLag(topic: tp.topic, partition: tp.partition, lag: lag)
             }
             reportStalls()
+            assignmentClock.report()
             try? await Task.sleep(for: configuration.lagInterval)
         }
     }

@@ -60,6 +60,24 @@ public struct WorkerMetrics: Sendable {
     }
 
     /// Partitions that cannot make progress (an abandoned or a stuck command); any fails `/healthz`.
+    /// A change of this worker's assignment (`assigned` or `revoked`): a rebalance it took part in.
+    func rebalance(_ event: String) {
+        Counter(label: "coupon_rebalances_total", dimensions: [("event", event)]).increment()
+    }
+
+    /// Time this worker spent with no partition assigned.
+    func unassigned(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        FloatingPointCounter(label: "coupon_unassigned_seconds_total")
+            .increment(by: Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
+    /// The consumer hit a fatal error (fenced by another instance with the same
+    /// `group.instance.id`, …): the worker stops and the process exits non-zero.
+    func fatalConsumerError(_ code: String) {
+        Counter(label: "coupon_fatal_errors_total", dimensions: [("code", code)]).increment()
+    }
+
     func stalledPartitions(_ value: Int) {
         Gauge(label: "coupon_stalled_partitions").record(value)
     }

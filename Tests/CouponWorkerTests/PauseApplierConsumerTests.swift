@@ -61,7 +61,7 @@ struct ConsumerRig {
         let pauser = RecordingPauser(inner: slot)
         let applier = PauseApplier(pauser: pauser, desired: { flows.desiredPaused }, metrics: WorkerMetrics(), logger: kafka.logger)
         let rebalances = ObservingListener(
-            inner: RevokeCoordinator(flows: flows, applier: applier, grace: .seconds(10), logger: kafka.logger))
+            inner: RevokeCoordinator(flows: flows, applier: applier, grace: .seconds(10), clock: AssignmentClock(metrics: WorkerMetrics()), logger: kafka.logger))
         consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(), rebalanceListener: rebalances, logger: kafka.logger)
         slot.fill(consumer)
         self.flows = flows

@@ -69,7 +69,7 @@ struct PauseApplierTests {
         let pauser = RecordingPauser()
         let flows = PartitionFlows(partitionBufferLimit: 4, gate: FetchGate(closeAt: 8, openAt: 2))
         let applier = PauseApplier(pauser: pauser, desired: { flows.desiredPaused }, metrics: WorkerMetrics(), logger: quietLogger())
-        let revokes = RevokeCoordinator(flows: flows, applier: applier, grace: .seconds(30), logger: quietLogger())
+        let revokes = RevokeCoordinator(flows: flows, applier: applier, grace: .seconds(30), clock: AssignmentClock(metrics: WorkerMetrics()), logger: quietLogger())
         await revokes.assignmentCompleted([partition0, partition1], generation: 1)
         var commands: [FlowControl.CommandID] = []
         for partition in [partition0, partition1] {

@@ -17,7 +17,7 @@ struct RevokeCoordinatorTests {
             let flows = self.flows
             applier = PauseApplier(
                 pauser: RecordingPauser(), desired: { flows.desiredPaused }, metrics: WorkerMetrics(), logger: quietLogger())
-            revokes = RevokeCoordinator(flows: flows, applier: applier, grace: grace, logger: quietLogger())
+            revokes = RevokeCoordinator(flows: flows, applier: applier, grace: grace, clock: AssignmentClock(metrics: WorkerMetrics()), logger: quietLogger())
         }
 
         func message(_ partition: KafkaTopicPartition, offset: Int64, generation: UInt64 = 1) -> KafkaConsumerMessage {

@@ -22,6 +22,7 @@ struct RevokeCoordinator: KafkaRebalanceListener {
     let flows: PartitionFlows
     let applier: PauseApplier
     let grace: Duration
+    let clock: AssignmentClock
     let logger: Logger
 
     func partitionsAssigned(_ partitions: [KafkaTopicPartition]) async {}
@@ -31,6 +32,7 @@ struct RevokeCoordinator: KafkaRebalanceListener {
             "partitions": "\(partitions.map(\.description))", "generation": "\(generation)",
         ])
         flows.assign(partitions, generation: generation)
+        clock.assigned(partitions.count)
     }
 
     func partitionsRevoked(_ partitions: [KafkaTopicPartition]) async {
@@ -43,6 +45,7 @@ struct RevokeCoordinator: KafkaRebalanceListener {
             await finishOrCancel(tasks)
         }
         flows.endRevoke(partitions)
+        clock.revoked(partitions.count)
         logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description))"])
     }
 
