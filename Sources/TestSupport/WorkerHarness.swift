@@ -61,10 +61,14 @@ public final class WorkerHarness: Sendable {
                 path: folder.appendingPathComponent("store.sqlite").path, clock: storeClock, logger: logger)
         }
         try await theStore.migrate()
+        // The workers' group and the downstream reader's group have different coordinators
+        // (brokers 1 and 2), so a test can fault one group's requests and not the other's.
+        let groupID = MockKafka.uniqueName("workers")
+        try kafka.cluster.setGroupCoordinator(group: groupID, brokerID: WorkerHarness.workersCoordinator)
         let downstream = try DownstreamReader(kafka: kafka, topics: [topics.results, topics.deadLetters], deadLetterTopic: topics.deadLetters)
         return WorkerHarness(
             kafka: kafka, sandboxes: sandboxes, topics: topics, store: theStore, storeClock: storeClock,
-            groupID: MockKafka.uniqueName("workers"),
+            groupID: groupID,
             producer: try kafka.makeProducer(), downstream: downstream, httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
             folder: folder, logger: logger)
     }
@@ -154,6 +158,9 @@ public final class WorkerHarness: Sendable {
     }
 
     /// Stops everything the harness started.
+    /// The broker that coordinates the workers' group (``groupID``).
+    public static let workersCoordinator: Int32 = 1
+
     public func shutdown() async {
         await downstream.close()
         await producer.shutdown(timeout: .seconds(5))
@@ -200,8 +207,10 @@ public final class DownstreamReader: Sendable {
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     init(kafka: MockKafka, topics: [String], deadLetterTopic: String) throws {
+        let group = MockKafka.uniqueName("downstream")
+        try kafka.cluster.setGroupCoordinator(group: group, brokerID: WorkerHarness.workersCoordinator + 1)
         consumer = try KafkaConsumer(
-            configuration: kafka.consumerConfiguration(groupID: MockKafka.uniqueName("downstream")), rebalanceListener: nil,
+            configuration: kafka.consumerConfiguration(groupID: group), rebalanceListener: nil,
             logger: kafka.logger)
         try consumer.subscribe(topics: topics)
         let consumer = self.consumer

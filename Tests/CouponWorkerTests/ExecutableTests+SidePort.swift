@@ -156,9 +156,13 @@ struct RunningWorker {
     var side: SidePortClient { SidePortClient(port: port) }
 
     /// Starts it (with `adminToken` in a file when given), waits until the side port listens,
-    /// runs `body`, stops it with SIGTERM (exit 0 expected) and returns all it wrote.
+    /// runs `body`, stops it with SIGTERM (exit 0 expected) and returns all it wrote. With
+    /// another `expectedExit`, `body` must make it exit by itself.
     @discardableResult
-    static func withRunning(adminToken: String?, _ body: (RunningWorker) async throws -> Void) async throws -> String {
+    static func withRunning(
+        adminToken: String?, environment extra: [String: String] = [:], expectedExit: Int32 = 0,
+        _ body: (RunningWorker) async throws -> Void
+    ) async throws -> String {
         let harness = try await WorkerHarness.start(partitions: 2)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -180,6 +184,7 @@ struct RunningWorker {
             "COUPON_ZVCMS_GRANT_CODE": ids.zvcmsGrantCode, "COUPON_ZVCMS_OPEN_KEY_FILE": files.zvcmsOpenKey,
             "COUPON_LOG_FORMAT": "json", "COUPON_LOG_LEVEL": "trace",
         ]
+        environment.merge(extra) { _, new in new }
         if let adminToken {
             let file = folder.appendingPathComponent("admin-token")
             try (adminToken + "\n").write(to: file, atomically: true, encoding: .utf8)
@@ -202,8 +207,8 @@ struct RunningWorker {
             await harness.shutdown()
             throw error
         }
-        child.terminate()
-        #expect(await child.waitForExit() == 0)
+        if expectedExit == 0 { child.terminate() }
+        #expect(await child.waitForExit() == expectedExit)
         await harness.shutdown()
         return await child.allOutput()
     }

@@ -79,6 +79,18 @@ enum WorkerRuntime {
         }
         let host = settings.http.host ?? "0.0.0.0"
         if host.isEmpty { problems.append("http.host (COUPON_HTTP_HOST) must be an address or host name") }
+        let kafka = settings.kafka
+        if let id = kafka.instanceID, id.isEmpty || id.utf8.count > 249 {
+            problems.append("kafka.instance_id (COUPON_KAFKA_INSTANCE_ID) must be 1 to 249 characters")
+        }
+        let sessionTimeoutMs = kafka.sessionTimeoutMs ?? (kafka.instanceID == nil ? 10_000 : 30_000)
+        if !(6_000...300_000).contains(sessionTimeoutMs) {
+            problems.append("kafka.session_timeout_ms (COUPON_KAFKA_SESSION_TIMEOUT_MS) must be 6000 to 300000")
+        }
+        let commitIntervalMs = kafka.commitIntervalMs ?? 1_000
+        if !(100...60_000).contains(commitIntervalMs) {
+            problems.append("kafka.commit_interval_ms (COUPON_KAFKA_COMMIT_INTERVAL_MS) must be 100 to 60000")
+        }
         let port = settings.http.port ?? 8080
         if !(0...65535).contains(port) { problems.append("http.port (COUPON_HTTP_PORT) must be a port number") }
         var adminToken: AdminToken?
@@ -138,6 +150,9 @@ enum WorkerRuntime {
             bootstrapServers: brokers, groupID: settings.kafka.group ?? "coupon-worker")
         consumerConfiguration.properties = settings.kafka.consumer
         consumerConfiguration.statisticsIntervalMilliseconds = 5000
+        consumerConfiguration.groupInstanceID = kafka.instanceID
+        consumerConfiguration.sessionTimeoutMilliseconds = sessionTimeoutMs
+        consumerConfiguration.commitIntervalMilliseconds = commitIntervalMs
         var configuration = CouponWorker.Configuration()
         configuration.issueTopic = settings.topics.issue ?? Topology.issue
         configuration.queryTopic = settings.topics.query ?? Topology.query
@@ -175,6 +190,9 @@ enum WorkerRuntime {
         }
     }
 
+    /// The exit status after the worker or the side port failed (EX_SOFTWARE).
+    static let failureStatus: Int32 = 70
+
     /// Runs until SIGTERM/SIGINT, then shuts down in order: worker (drain, commit), side
     /// port, producer flush, store, HTTP client.
     static func run(settings: WorkerSettings, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
@@ -187,13 +205,21 @@ enum WorkerRuntime {
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = parts.shutdownBound
         let group = ServiceGroup(configuration: groupConfiguration)
+        var failure: (any Error)?
         do {
             try await group.run()
         } catch {
+            failure = error
             logger.error("service group ended with an error", metadata: ["error": "\(error)"])
         }
         await parts.producer.shutdown(timeout: .seconds(10))
         await parts.store.close()
         try? await parts.httpClient.shutdown()
+        if let failure {
+            // Never a live process that consumes nothing, never exit 0 after a failure: the
+            // orchestrator restarts the instance (fenced: another instance has its id).
+            logger.critical("exiting with status \(Self.failureStatus)", metadata: ["error": "\(failure)"])
+            throw ExitCode(Self.failureStatus)
+        }
     }
 }

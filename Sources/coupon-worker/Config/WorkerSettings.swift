@@ -4,7 +4,8 @@ import Foundation
 ///
 /// File shape (all keys optional but the ones a profile needs):
 /// ```json
-/// {"kafka":{"brokers":"…","group":"coupon-worker","properties":{"<librdkafka property>":"…"},
+/// {"kafka":{"brokers":"…","group":"coupon-worker","instance_id":"worker-0","session_timeout_ms":30000,
+///           "commit_interval_ms":1000,"properties":{"<librdkafka property>":"…"},
 ///           "consumer_properties":{…},"producer_properties":{…}},
 ///  "topics":{"issue":"…","query":"…","results":"…","dlq":"…"},
 ///  "store":"sqlite:PATH | postgres://…",
@@ -18,6 +19,7 @@ import Foundation
 ///  "log":{"format":"json|text","level":"info"}}
 /// ```
 /// Environment (wins over the file): `COUPON_KAFKA_BROKERS`, `COUPON_KAFKA_GROUP`,
+/// `COUPON_KAFKA_INSTANCE_ID`, `COUPON_KAFKA_SESSION_TIMEOUT_MS`, `COUPON_KAFKA_COMMIT_INTERVAL_MS`,
 /// `COUPON_TOPIC_{ISSUE,QUERY,RESULTS,DLQ}`, `COUPON_STORE`, `COUPON_HTTP_HOST`, `COUPON_HTTP_PORT`,
 /// `COUPON_HTTP_ADMIN_TOKEN_FILE`,
 /// `COUPON_LOG_FORMAT`, `COUPON_LOG_LEVEL`, `COUPON_WECHAT_*` and `COUPON_ZVCMS_*` (one profile,
@@ -28,6 +30,14 @@ struct WorkerSettings: Codable, Sendable {
     struct Kafka: Codable, Sendable {
         var brokers: String?
         var group: String?
+        /// `group.instance.id`: static membership, one stable id per instance (README,
+        /// "Many instances"). Default none: a dynamic member.
+        var instanceID: String?
+        /// `session.timeout.ms`. Default 10 s, or 30 s with an instance id: a static member's
+        /// restart must fit inside it.
+        var sessionTimeoutMs: Int?
+        /// `auto.commit.interval.ms`: how often stored offsets are committed. Default 1000.
+        var commitIntervalMs: Int?
         /// librdkafka properties for both the consumer and the producer.
         var properties: [String: String]?
         /// Consumer-only properties (`session.timeout.ms`, …): given to the producer they
@@ -38,6 +48,7 @@ struct WorkerSettings: Codable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case brokers, group, properties
+            case instanceID = "instance_id", sessionTimeoutMs = "session_timeout_ms", commitIntervalMs = "commit_interval_ms"
             case consumerProperties = "consumer_properties", producerProperties = "producer_properties"
         }
 
@@ -180,6 +191,9 @@ struct WorkerSettings: Codable, Sendable {
     mutating func apply(environment env: [String: String]) {
         if let v = env["COUPON_KAFKA_BROKERS"] { kafka.brokers = v }
         if let v = env["COUPON_KAFKA_GROUP"] { kafka.group = v }
+        if let v = env["COUPON_KAFKA_INSTANCE_ID"] { kafka.instanceID = v }
+        if let v = env["COUPON_KAFKA_SESSION_TIMEOUT_MS"] { kafka.sessionTimeoutMs = Int(v) ?? -1 }
+        if let v = env["COUPON_KAFKA_COMMIT_INTERVAL_MS"] { kafka.commitIntervalMs = Int(v) ?? -1 }
         if let v = env["COUPON_TOPIC_ISSUE"] { topics.issue = v }
         if let v = env["COUPON_TOPIC_QUERY"] { topics.query = v }
         if let v = env["COUPON_TOPIC_RESULTS"] { topics.results = v }
