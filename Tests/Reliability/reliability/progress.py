@@ -41,11 +41,7 @@ def static_member_env(slot):
     instance_id = f"worker-{slot.index}"
     return {
         "COUPON_KAFKA_INSTANCE_ID": instance_id,
-        # The same through the generic consumer property, for binaries built before
-        # COUPON_KAFKA_INSTANCE_ID existed. The engineer adding COUPON_KAFKA_INSTANCE_ID
-        # removes this line once that setting has landed.
-        "COUPON_KAFKA_CONSUMER_PROPERTY_group_instance_id": instance_id,
-        "COUPON_KAFKA_CONSUMER_PROPERTY_session_timeout_ms": STATIC_SESSION_TIMEOUT_MS,
+        "COUPON_KAFKA_SESSION_TIMEOUT_MS": STATIC_SESSION_TIMEOUT_MS,
     }
 
 
