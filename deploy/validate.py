@@ -5,7 +5,8 @@ Every YAML file under deploy/ must parse (PyYAML) and have the structure its kin
 JSON files must parse; the Dockerfile must have its builder and runtime stages. On top of
 shape, it checks the promises the files make to each other (selectors match pod labels,
 the grace period outlasts the worker's drain, every key file the config names exists in
-the Secret, the admin token of /requests comes from a read-only mounted file). When promtool or kubectl is on PATH it also runs `promtool check rules`,
+the Secret, the admin token of /requests comes from a read-only mounted file, every worker
+has its own stable Kafka group.instance.id and a session timeout that outlasts its restart). When promtool or kubectl is on PATH it also runs `promtool check rules`,
 `promtool test rules` and `kubectl kustomize`; without them those checks are skipped, not
 failed.
 
@@ -37,6 +38,13 @@ WORKER_KNOBS = {
     "provider_timeout_seconds", "shutdown_grace_seconds",
 }
 TOPIC_KEYS = {"issue", "query", "results", "dlq"}
+# The worker's defaults (Sources/coupon-worker/Commands/RunCommand.swift).
+DEFAULT_REVOKE_GRACE_SECONDS = 10
+DEFAULT_PROVIDER_TIMEOUT_SECONDS = 10
+SESSION_TIMEOUT_RANGE_MS = range(6_000, 300_001)
+# README: the orchestrator's termination grace must cover revoke_grace_seconds + the worst
+# case of one provider attempt + this much (store deadline and publish).
+GRACE_MARGIN_SECONDS = 20
 
 
 class CheckFailed(Exception):
@@ -196,12 +204,37 @@ def check_worker_config(config: Any, where: str) -> None:
     require(isinstance(config["kafka"].get("brokers"), str), f"{where}: kafka.brokers missing")
 
 
+def worst_case_attempt_seconds(config: dict[str, Any]) -> float:
+    """The worst case of one provider attempt, as the worker computes it: WeChat a certificate
+    download plus each host signed twice (3 x timeout, 5 x with a backup host); zvcms 1 x."""
+    timeout = config["worker"].get("provider_timeout_seconds", DEFAULT_PROVIDER_TIMEOUT_SECONDS)
+    merchants = (config.get("wechat") or {}).get("merchants") or []
+    accounts = (config.get("zvcms") or {}).get("accounts") or []
+    cases = [timeout * (1 + 2 * (2 if m.get("backup_base_url") else 1)) for m in merchants]
+    cases += [timeout for _ in accounts]
+    return max(cases, default=0)
+
+
+def required_grace_seconds(config: dict[str, Any]) -> float:
+    revoke = config["worker"].get("revoke_grace_seconds", DEFAULT_REVOKE_GRACE_SECONDS)
+    return revoke + worst_case_attempt_seconds(config) + GRACE_MARGIN_SECONDS
+
+
+def session_timeout_ms(value: Any, where: str) -> int:
+    require(isinstance(value, str) and value.isdigit(), f"{where}: COUPON_KAFKA_SESSION_TIMEOUT_MS must be a quoted integer, is {value!r}")
+    timeout = int(value)
+    require(timeout in SESSION_TIMEOUT_RANGE_MS, f"{where}: COUPON_KAFKA_SESSION_TIMEOUT_MS {timeout} is outside 6000..300000")
+    return timeout
+
+
 def check_kubernetes_promises() -> None:
     objects = k8s_objects()
-    for kind in ("Deployment", "ConfigMap", "Secret", "PodDisruptionBudget", "Service", "ScaledObject"):
+    require("Deployment" not in objects,
+            "k8s/: a Deployment gives pods random names; the worker needs a StatefulSet (stable group.instance.id)")
+    for kind in ("StatefulSet", "ConfigMap", "Secret", "PodDisruptionBudget", "Service", "ScaledObject"):
         require(kind in objects, f"k8s/: no {kind}")
-    deployment, configmap, secret = objects["Deployment"], objects["ConfigMap"], objects["Secret"]
-    spec = deployment["spec"]
+    workload, configmap, secret = objects["StatefulSet"], objects["ConfigMap"], objects["Secret"]
+    spec = workload["spec"]
     pod = spec["template"]["spec"]
     pod_labels = spec["template"]["metadata"]["labels"]
 
@@ -209,13 +242,21 @@ def check_kubernetes_promises() -> None:
         require(selector and all(pod_labels.get(k) == v for k, v in selector.items()),
                 f"k8s/: {what} selector {selector} does not match the pod labels {pod_labels}")
 
-    selects_pods(spec["selector"]["matchLabels"], "Deployment")
+    selects_pods(spec["selector"]["matchLabels"], "StatefulSet")
     selects_pods(objects["Service"]["spec"]["selector"], "Service")
+    require(spec.get("serviceName") == objects["Service"]["metadata"]["name"],
+            f"k8s/: StatefulSet serviceName {spec.get('serviceName')!r} must name the Service "
+            f"{objects['Service']['metadata']['name']!r} (which selects its pods)")
+    require(spec.get("podManagementPolicy") == "Parallel", "k8s/: StatefulSet podManagementPolicy must be Parallel")
+    require((spec.get("updateStrategy") or {}).get("type") == "RollingUpdate",
+            "k8s/: StatefulSet updateStrategy must be RollingUpdate")
     selects_pods(objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"], "PodDisruptionBudget")
     require(objects["PodDisruptionBudget"]["spec"].get("minAvailable") == 1, "k8s/: PDB minAvailable must be 1")
-    require(spec.get("replicas") == 2, "k8s/: Deployment replicas must be 2")
-    require(objects["ScaledObject"]["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"],
-            "k8s/: ScaledObject does not target the Deployment")
+    require(spec.get("replicas") == 2, "k8s/: StatefulSet replicas must be 2")
+    target = objects["ScaledObject"]["spec"]["scaleTargetRef"]
+    require(target.get("kind") == "StatefulSet" and target.get("apiVersion", "apps/v1") == "apps/v1"
+            and target.get("name") == workload["metadata"]["name"],
+            f"k8s/: ScaledObject scaleTargetRef {target} does not target the StatefulSet")
     require(any(t.get("type") == "kafka" for t in objects["ScaledObject"]["spec"]["triggers"]),
             "k8s/: ScaledObject has no kafka trigger")
 
@@ -224,12 +265,16 @@ def check_kubernetes_promises() -> None:
     grace = pod["terminationGracePeriodSeconds"]
     drain = config["worker"]["shutdown_grace_seconds"]
     require(grace > drain, f"k8s/: terminationGracePeriodSeconds {grace} must exceed shutdown_grace_seconds {drain}")
+    needed = required_grace_seconds(config)
+    require(grace >= needed,
+            f"k8s/: terminationGracePeriodSeconds {grace} must cover revoke_grace_seconds + the worst provider "
+            f"attempt ({worst_case_attempt_seconds(config):g} s) + {GRACE_MARGIN_SECONDS} s = {needed:g} s")
 
     container = pod["containers"][0]
     require(container["startupProbe"] and container["livenessProbe"]["httpGet"]["path"] == "/healthz"
             and container["readinessProbe"]["httpGet"]["path"] == "/readyz",
             "k8s/: probes must be startup + liveness /healthz + readiness /readyz")
-    require("lifecycle" not in container, "k8s/: no preStop hook is wanted (see deployment.yaml)")
+    require("lifecycle" not in container, "k8s/: no preStop hook is wanted (see statefulset.yaml)")
     require(pod["securityContext"].get("runAsNonRoot") is True, "k8s/: pod must runAsNonRoot")
     require(container["securityContext"].get("readOnlyRootFilesystem") is True, "k8s/: root filesystem must be read-only")
     require(container.get("resources", {}).get("requests") and container["resources"].get("limits"),
@@ -256,6 +301,24 @@ def check_kubernetes_promises() -> None:
             require(ref["name"] == secret["metadata"]["name"] and ref["key"] in secret_keys,
                     f"k8s/: env {env['name']} refers to a missing Secret key {ref['key']}")
     check_kubernetes_admin_token(container, mounts, secret_dir, secret, secret_keys)
+    check_kubernetes_static_membership(container, grace)
+
+
+def check_kubernetes_static_membership(container: Any, grace: int) -> None:
+    """Each pod's group.instance.id is its own name (stable across restarts, unique among live
+    pods), and the session timeout outlasts a pod's restart so it gets its partitions back."""
+    env = {e["name"]: e for e in container.get("env", [])}
+    instance = env.get("COUPON_KAFKA_INSTANCE_ID")
+    require(instance is not None, "k8s/: the container sets no COUPON_KAFKA_INSTANCE_ID")
+    field = ((instance.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+    require(field == "metadata.name" and "value" not in instance,
+            f"k8s/: COUPON_KAFKA_INSTANCE_ID must come from fieldRef metadata.name (the stable pod name), is {instance}")
+    session = env.get("COUPON_KAFKA_SESSION_TIMEOUT_MS")
+    require(session is not None, "k8s/: the container sets no COUPON_KAFKA_SESSION_TIMEOUT_MS")
+    timeout = session_timeout_ms(session.get("value"), "k8s/")
+    require(timeout > grace * 1000,
+            f"k8s/: COUPON_KAFKA_SESSION_TIMEOUT_MS {timeout} must exceed terminationGracePeriodSeconds*1000 "
+            f"({grace * 1000}), or a restarted pod comes back after its session expired")
 
 
 def check_kubernetes_admin_token(container: Any, mounts: dict[str, str], secret_dir: str, secret: Any,
@@ -289,6 +352,20 @@ def check_compose_promises() -> None:
     require(sandbox_command[0] == "sandbox" and "--keys-dir" in sandbox_command, "compose: sandbox command")
     workers = {name: s for name, s in services.items() if s.get("command", [None])[0] == "run"}
     require(len(workers) == 2, f"compose: expected two workers, found {sorted(workers)}")
+    instance_ids: dict[str, str] = {}
+    for name, worker in workers.items():
+        require(not (worker.get("deploy") or {}).get("replicas") and "scale" not in worker,
+                f"compose: {name} must not have replicas/scale: replicas would share one COUPON_KAFKA_INSTANCE_ID")
+        instance = worker["environment"].get("COUPON_KAFKA_INSTANCE_ID")
+        require(isinstance(instance, str) and instance, f"compose: {name} sets no COUPON_KAFKA_INSTANCE_ID")
+        require(instance not in instance_ids,
+                f"compose: {name} and {instance_ids.get(instance)} share COUPON_KAFKA_INSTANCE_ID {instance!r} "
+                "(two live members with one id fence each other)")
+        instance_ids[instance] = name
+        stop_grace = int(str(worker.get("stop_grace_period", "10s")).rstrip("s"))
+        timeout = session_timeout_ms(worker["environment"].get("COUPON_KAFKA_SESSION_TIMEOUT_MS"), f"compose: {name}")
+        require(timeout > stop_grace * 1000,
+                f"compose: {name} COUPON_KAFKA_SESSION_TIMEOUT_MS {timeout} must exceed stop_grace_period ({stop_grace} s)")
     for name, worker in workers.items():
         conditions = {dep: spec.get("condition") for dep, spec in worker["depends_on"].items()}
         require(conditions.get("kafka-topics") == "service_completed_successfully"
@@ -306,7 +383,16 @@ def check_compose_promises() -> None:
             if target == "/etc/coupon-worker/config.json":
                 config_path = (COMPOSE.parent / source).resolve()
                 require(config_path.is_file(), f"compose: {name} mounts missing {source}")
-                check_worker_config(json.loads(config_path.read_text()), rel(config_path))
+                mounted = json.loads(config_path.read_text())
+                check_worker_config(mounted, rel(config_path))
+                # compose gives the WeChat merchant by env (no backup host): worst attempt 3 x timeout.
+                if "COUPON_WECHAT_BASE_URL" in worker["environment"] and not (mounted.get("wechat") or {}).get("merchants"):
+                    mounted = {**mounted, "wechat": {"merchants": [{}]}}
+                needed = required_grace_seconds(mounted)
+                stop_grace = int(str(worker.get("stop_grace_period", "10s")).rstrip("s"))
+                require(stop_grace >= needed,
+                        f"compose: {name} stop_grace_period {stop_grace}s must cover revoke grace + worst provider "
+                        f"attempt + {GRACE_MARGIN_SECONDS} s = {needed:g} s")
         check_compose_admin_token(name, worker, services, conditions, compose)
 
 
@@ -327,6 +413,19 @@ def check_compose_admin_token(name: str, worker: Any, services: Any, conditions:
     require(writers, f"compose: no service writes the token volume {volume}")
     require(all(conditions.get(writer) == "service_completed_successfully" for writer in writers),
             f"compose: {name} must wait for {writers} to complete (service_completed_successfully)")
+
+
+def check_alert_coverage() -> None:
+    """The group-membership failure modes of issue #15 each have an alert (and, via promtool, a test)."""
+    rules = {r["alert"]: r["expr"] for g in load_yaml_documents(ALERTS)[0]["groups"] for r in g["rules"]}
+    for alert, metric in (("CouponWorkerFatalError", "coupon_fatal_errors_total"),
+                          ("CouponWorkerUnassigned", "coupon_unassigned_seconds_total"),
+                          ("CouponPartitionStalled", "coupon_stalled_partitions")):
+        require(metric in rules.get(alert, ""), f"prometheus/alerts.yaml: no {alert} alert on {metric}")
+    tested = {t.get("alertname") for test in load_yaml_documents(ALERT_TESTS)[0]["tests"]
+              for t in test.get("alert_rule_test", [])}
+    untested = sorted(set(rules) - tested)
+    require(not untested, f"prometheus/alerts.test.yaml: no test for {untested}")
 
 
 # --- optional external tools --------------------------------------------------------------
@@ -352,6 +451,7 @@ def main() -> int:
         ("Dockerfile: builder + runtime stages", check_dockerfile),
         ("k8s: objects agree with each other", check_kubernetes_promises),
         ("compose: services and workers", check_compose_promises),
+        ("alerts: membership alerts exist and every alert is tested", check_alert_coverage),
         ("promtool check rules", optional("promtool", lambda: run_tool(
             ["promtool", "check", "rules", ALERTS.name], ALERTS.parent))),
         ("promtool test rules", optional("promtool", lambda: run_tool(
