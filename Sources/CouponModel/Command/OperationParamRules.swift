@@ -92,11 +92,11 @@ enum OperationParamRules {
         let userID = try p.providerID("user_id", required: false)
         let userCode = try p.string(allowingEmpty: "user_code")
         if userID == nil, userCode?.isEmpty ?? true {
-            throw FieldViolation(field: ParamReader.path("user_id"), reason: "user_id or a non-empty user_code is required")
+            throw FieldViolation(field: p.path("user_id"), reason: "user_id or a non-empty user_code is required")
         }
         _ = try p.identifier("multi_mark", required: false)
-        for (index, line) in (try p.arrayOfObjects("trade_marks", required: false) ?? []).enumerated() {
-            try tradeMark(line.objectValue ?? [:], at: index)
+        for line in try p.arrayOfObjects("trade_marks", required: false) ?? [] {
+            try tradeMark(line)
         }
         try p.stringOrNumber("discount_price", maxLength: 32)
         _ = try p.integerOrDigits("type_cate", in: 0...99, required: false)
@@ -104,17 +104,11 @@ enum OperationParamRules {
 
     /// One element of `trade_marks`: `num` a count, `trade_mark` and `price` strings or
     /// numbers; all optional; other members pass through. Violations name
-    /// `params.trade_marks[<index>].<field>`.
-    private static func tradeMark(_ line: [String: JSONValue], at index: Int) throws(FieldViolation) {
-        let p = ParamReader(line)
-        do {
-            _ = try p.integerOrDigits("num", in: 0...999_999_999, required: false)
-            try p.stringOrNumber("trade_mark", maxLength: 64)
-            try p.stringOrNumber("price", maxLength: 32)
-        } catch {
-            let name = error.field.hasPrefix("params.") ? String(error.field.dropFirst("params.".count)) : error.field
-            throw FieldViolation(field: "\(ParamReader.path("trade_marks"))[\(index)].\(name)", reason: error.reason)
-        }
+    /// `params.trade_marks[<index>].<field>` (the line's reader carries that prefix).
+    private static func tradeMark(_ p: ParamReader) throws(FieldViolation) {
+        _ = try p.integerOrDigits("num", in: 0...999_999_999, required: false)
+        try p.stringOrNumber("trade_mark", maxLength: 64)
+        try p.stringOrNumber("price", maxLength: 32)
     }
 
     /// v3 `crm/coupon/getCustomerCoupons`.
@@ -127,7 +121,7 @@ enum OperationParamRules {
             let value = try p.integerOrDigits("useStatus", in: 0...7, required: true)
             if let n = value.flatMap(digitsValue), ![0, 1, 2, 6, 7].contains(n) {
                 throw FieldViolation(
-                    field: ParamReader.path("useStatus"), reason: "must be one of 0, 1, 2, 6, 7 or \"\", got \(n)")
+                    field: p.path("useStatus"), reason: "must be one of 0, 1, 2, 6, 7 or \"\", got \(n)")
             }
         }
     }

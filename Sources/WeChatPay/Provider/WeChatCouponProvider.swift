@@ -39,10 +39,9 @@ public struct WeChatCouponProvider: CouponProviderClient {
     public func reconcile(_ command: CouponCommand) async throws(ProviderFailure) -> Reconciliation {
         guard command.operation == .wechatProductCouponSend else { return .notFound }
         do throws(WeChatPayError) {
-            let params = Params(command)
+            guard case .sendProductCoupon(let request) = try call(for: command) else { return .notFound }
             let found = try await client.findCoupon(
-                issuedUnder: command.outRequestNo, openid: try params.required("openid"),
-                appid: try params.required("appid"), stockID: try params.required("stock_id"))
+                issuedUnder: command.outRequestNo, openid: request.openid, appid: request.appid, stockID: request.stockID)
             guard let coupon = found else { return .notFound }
             return .found(Self.issueData(stockID: coupon.stockID, couponCode: coupon.couponCode, outRequestNo: command.outRequestNo))
         } catch {
@@ -51,38 +50,67 @@ public struct WeChatCouponProvider: CouponProviderClient {
     }
 
     private func perform(_ command: CouponCommand) async throws(WeChatPayError) -> JSONValue {
-        let params = Params(command)
-        switch command.operation {
-        case .wechatProductCouponSend:
-            let request = SendProductCouponRequest(
-                openid: try params.required("openid"), appid: try params.required("appid"),
-                stockID: try params.required("stock_id"), outRequestNo: command.outRequestNo,
-                couponCode: try params.optional("coupon_code"),
-                couponType: try params.optional("coupon_type").map(CouponType.init(rawValue:)),
-                memberCardID: try params.optional("member_card_id"))
+        switch try call(for: command) {
+        case .sendProductCoupon(let request):
             let response = try await client.sendProductCoupon(request)
             return Self.issueData(stockID: response.stockID, couponCode: response.couponCode, outRequestNo: response.outRequestNo)
-        case .wechatUserCouponsList:
-            let query = UserCouponsQuery(
-                openid: try params.required("openid"), appid: try params.required("appid"),
-                stockID: try params.optional("stock_id"),
-                couponState: try params.optional("coupon_state").map(CouponState.init(rawValue:)),
-                creatorMerchant: try params.optional("creator_merchant"),
-                belongMerchant: try params.optional("belong_merchant"),
-                senderMerchant: try params.optional("sender_merchant"), offset: try params.integer("offset"),
-                limit: try params.integer("limit")
-            ).defaultingSenderMerchant(to: client.profile.mchid)
-            return try await client.userCoupons(query).json
-        case .wechatUserCouponGet:
-            return try await client.userCoupon(
-                openid: try params.required("openid"), couponCode: try params.required("coupon_code"),
-                appid: try params.required("appid")
-            ).json
-        case .wechatStockGet:
-            return try await client.stock(id: try params.required("stock_id")).json
-        default:
+        case .userCoupons(let query):
+            return try await client.userCoupons(query.defaultingSenderMerchant(to: client.profile.mchid)).json
+        case .userCoupon(let openid, let couponCode, let appid):
+            return try await client.userCoupon(openid: openid, couponCode: couponCode, appid: appid).json
+        case .stock(let id):
+            return try await client.stock(id: id).json
+        }
+    }
+
+    /// One WeChat Pay call, as a command's params describe it.
+    private enum Call {
+        case sendProductCoupon(SendProductCouponRequest)
+        case userCoupons(UserCouponsQuery)
+        case userCoupon(openid: String, couponCode: String, appid: String)
+        case stock(id: String)
+    }
+
+    /// The call `command` asks for; a param it cannot use is `invalidArguments` (nothing sent).
+    private func call(for command: CouponCommand) throws(WeChatPayError) -> Call {
+        let params = ParamReader(command.params)
+        let call: Call?
+        do throws(FieldViolation) {
+            switch command.operation {
+            case .wechatProductCouponSend:
+                call = .sendProductCoupon(
+                    SendProductCouponRequest(
+                        openid: try params.requiredString("openid"), appid: try params.requiredString("appid"),
+                        stockID: try params.requiredString("stock_id"), outRequestNo: command.outRequestNo,
+                        couponCode: try params.string("coupon_code"),
+                        couponType: try params.string("coupon_type").map(CouponType.init(rawValue:)),
+                        memberCardID: try params.string("member_card_id")))
+            case .wechatUserCouponsList:
+                call = .userCoupons(
+                    UserCouponsQuery(
+                        openid: try params.requiredString("openid"), appid: try params.requiredString("appid"),
+                        stockID: try params.string("stock_id"),
+                        couponState: try params.string("coupon_state").map(CouponState.init(rawValue:)),
+                        creatorMerchant: try params.string("creator_merchant"),
+                        belongMerchant: try params.string("belong_merchant"),
+                        senderMerchant: try params.string("sender_merchant"), offset: try params.int("offset"),
+                        limit: try params.int("limit")))
+            case .wechatUserCouponGet:
+                call = .userCoupon(
+                    openid: try params.requiredString("openid"), couponCode: try params.requiredString("coupon_code"),
+                    appid: try params.requiredString("appid"))
+            case .wechatStockGet:
+                call = .stock(id: try params.requiredString("stock_id"))
+            case .zvcmsCouponIssue, .zvcmsUserUseCoupon, .zvcmsCustomerCoupons, .zvcmsCouponStatus:
+                call = nil
+            }
+        } catch {
+            throw .invalidArguments(error.description)
+        }
+        guard let call else {
             throw .invalidArguments("operation \(command.operation.rawValue) is not a WeChat Pay operation")
         }
+        return call
     }
 
     /// Result `data` of an issue: `{"coupon_code","stock_id","out_request_no"}`.
@@ -90,37 +118,5 @@ public struct WeChatCouponProvider: CouponProviderClient {
         .object([
             "coupon_code": .string(couponCode), "stock_id": .string(stockID), "out_request_no": .string(outRequestNo),
         ])
-    }
-
-    /// Typed access to command params, with errors naming the param.
-    private struct Params {
-        let values: [String: JSONValue]
-
-        init(_ command: CouponCommand) { values = command.params }
-
-        func required(_ name: String) throws(WeChatPayError) -> String {
-            guard let value = try optional(name), !value.isEmpty else { throw .invalidArguments("param \(name) is required") }
-            return value
-        }
-
-        func optional(_ name: String) throws(WeChatPayError) -> String? {
-            switch values[name] {
-            case nil, .null?: return nil
-            case .string(let value)?: return value
-            // Numeric ids (stock_id, merchant ids) are accepted and sent as their digits.
-            case .integer(let value)?: return String(value)
-            default: throw .invalidArguments("param \(name) must be a string")
-            }
-        }
-
-        func integer(_ name: String) throws(WeChatPayError) -> Int? {
-            switch values[name] {
-            case nil, .null?: return nil
-            case let value?:
-                if let number = value.integerValue { return Int(number) }
-                if let text = value.stringValue, let number = Int(text) { return number }
-                throw .invalidArguments("param \(name) must be an integer")
-            }
-        }
     }
 }

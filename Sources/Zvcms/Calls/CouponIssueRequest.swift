@@ -24,13 +24,17 @@ public struct CouponIssueRequest: Sendable, Hashable {
     /// The request a command describes: `bizID` is its out_request_no; params `couponId`,
     /// `customerId`, `num` (default 1), `thirdChannel`.
     public init(outRequestNo: String, params: [String: JSONValue]) throws(ZvcmsError) {
-        let reader = ParamReader(params: params)
+        let reader = ParamReader(params)
         bizID = outRequestNo
-        couponID = try reader.requiredText("couponId")
-        customerID = try reader.requiredText("customerId")
-        num = try reader.integer("num") ?? 1
-        guard num >= 1 else { throw .invalidParams("num must be at least 1") }
-        thirdChannel = try reader.text("thirdChannel")
+        do throws(FieldViolation) {
+            couponID = try reader.requiredString("couponId")
+            customerID = try reader.requiredString("customerId")
+            num = try reader.int("num") ?? 1
+            guard num >= 1 else { throw FieldViolation(field: reader.path("num"), reason: "must be at least 1, got \(num)") }
+            thirdChannel = try reader.string("thirdChannel")
+        } catch {
+            throw .invalidParams(error.description)
+        }
     }
 
     func params(fields: ZvcmsIssueFields) -> [String: JSONValue] {

@@ -19,11 +19,15 @@ public struct CustomerCouponsQuery: Sendable, Hashable {
 
     /// The query a command's params describe (`customerId`, `cardId`, `useStatus`, `templateId`).
     public init(params: [String: JSONValue]) throws(ZvcmsError) {
-        let reader = ParamReader(params: params)
-        customerID = try reader.requiredText("customerId")
-        cardID = try reader.text("cardId")
-        useStatus = try reader.integer("useStatus")
-        templateID = try reader.text("templateId")
+        let reader = ParamReader(params)
+        do throws(FieldViolation) {
+            customerID = try reader.requiredString("customerId")
+            cardID = try reader.string("cardId")
+            useStatus = try reader.int("useStatus")
+            templateID = try reader.string("templateId")
+        } catch {
+            throw .invalidParams(error.description)
+        }
     }
 
     var params: [String: JSONValue] {

@@ -56,34 +56,24 @@ public struct UsableCouponsQuery: Sendable, Hashable {
 
     /// The query a command's params describe (zvcms's field names).
     public init(params: [String: JSONValue]) throws(ZvcmsError) {
-        let reader = ParamReader(params: params)
-        multiMark = try reader.text("multi_mark")
-        if let id = try reader.text("user_id") {
-            member = .userID(id)
-        } else if let code = try reader.text("user_code") {
-            member = .userCode(code)
-        } else {
-            throw .invalidParams("one of user_id or user_code is required")
-        }
-        var lines: [TradeMark] = []
-        switch params["trade_marks"] {
-        case nil, .null?:
-            break
-        case .array(let elements)?:
-            for (index, element) in elements.enumerated() {
-                guard let line = element.objectValue else { throw .invalidParams("trade_marks[\(index)] must be an object") }
-                let lineReader = ParamReader(params: line, path: "trade_marks[\(index)].")
-                lines.append(
-                    TradeMark(
-                        num: try lineReader.integer("num"), tradeMark: try lineReader.text("trade_mark"),
-                        price: try lineReader.text("price")))
+        let reader = ParamReader(params)
+        do throws(FieldViolation) {
+            multiMark = try reader.string("multi_mark")
+            if let id = try reader.string("user_id") {
+                member = .userID(id)
+            } else if let code = try reader.string("user_code") {
+                member = .userCode(code)
+            } else {
+                throw FieldViolation(field: reader.path("user_id"), reason: "user_id or a non-empty user_code is required")
             }
-        default:
-            throw .invalidParams("trade_marks must be an array of objects")
+            tradeMarks = try (reader.objects("trade_marks") ?? []).map { line throws(FieldViolation) in
+                TradeMark(num: try line.int("num"), tradeMark: try line.string("trade_mark"), price: try line.string("price"))
+            }
+            discountPrice = try reader.string("discount_price")
+            typeCate = try reader.int("type_cate")
+        } catch {
+            throw .invalidParams(error.description)
         }
-        tradeMarks = lines
-        discountPrice = try reader.text("discount_price")
-        typeCate = try reader.integer("type_cate")
     }
 
     /// The `Params` object: only the fields that are known.

@@ -57,7 +57,12 @@ public struct ZvcmsCouponProvider: CouponProviderClient {
             let coupons = try await client.customerCoupons(try CustomerCouponsQuery(params: command.params))
             return ["coupons": .array(coupons.map { .object($0.fields) })]
         case .zvcmsCouponStatus:
-            let code = try ParamReader(params: command.params).requiredText("id")
+            let code: String
+            do throws(FieldViolation) {
+                code = try ParamReader(command.params).requiredString("id")
+            } catch {
+                throw .invalidParams(error.description)
+            }
             return .object(try await client.couponStatus(code: code).fields)
         case .wechatProductCouponSend, .wechatUserCouponsList, .wechatUserCouponGet, .wechatStockGet:
             throw .invalidParams("operation \(command.operation.rawValue) is not a zvcms operation")
