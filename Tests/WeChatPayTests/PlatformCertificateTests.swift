@@ -47,6 +47,89 @@ struct PlatformCertificateTests {
         #expect(try PlatformCertificate(pem: key.certificatePEM).serialNumber == key.serial)
     }
 
+    @Test("garbage, a truncated certificate and a PEM without a certificate are refused as unreadable")
+    func malformedCertificatesAreRefused() throws {
+        let der = try #require(Self.der(ofPEM: OpenSSLVectors.platformCertificatePEM))
+        for bytes in [[0x30, 0x03, 0x02, 0x01], Array("not a certificate".utf8), Array(der.dropLast(40)), []] as [[UInt8]] {
+            let error = #expect(throws: PlatformCertificateError.self) { try PlatformCertificate(der: bytes) }
+            #expect(error?.isUnreadable == true, "\(bytes.count) bytes: \(String(describing: error))")
+        }
+        let junkPEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+        let error = #expect(throws: PlatformCertificateError.self) { try PlatformCertificate(pem: junkPEM) }
+        #expect(error?.isUnreadable == true, "\(String(describing: error))")
+    }
+
+    @Test("the openssl-made certificate's validity window is read from the certificate")
+    func validityFromOpenSSLCertificate() throws {
+        let certificate = try PlatformCertificate(pem: OpenSSLVectors.platformCertificatePEM)
+        // openssl x509 -noout -dates: notBefore=Nov 24 00:25:51 2026 GMT, notAfter=Nov 21 00:25:51 2036 GMT
+        #expect(certificate.notValidBefore == Date(timeIntervalSince1970: 1_795_479_951))
+        #expect(certificate.notValidAfter == Date(timeIntervalSince1970: 2_110_839_951))
+    }
+
+    @Test("an expired or not yet valid certificate is refused with the serial and the date that failed")
+    func certificateOutsideValidityIsRefused() throws {
+        let now = Date()
+        let key = try WeChatPlatformKey.generate(now: now)
+        let certificate = try PlatformCertificate(pem: key.certificatePEM)
+        try certificate.checkValidity(at: now)
+        // The sandbox makes certificates valid from a day before `now` for five years.
+        let afterExpiry = certificate.notValidAfter.addingTimeInterval(1)
+        #expect(throws: PlatformCertificateError.expired(serial: key.serial, notValidAfter: certificate.notValidAfter)) {
+            try certificate.checkValidity(at: afterExpiry)
+        }
+        let beforeStart = certificate.notValidBefore.addingTimeInterval(-1)
+        #expect(throws: PlatformCertificateError.notYetValid(serial: key.serial, notValidBefore: certificate.notValidBefore)) {
+            try certificate.checkValidity(at: beforeStart)
+        }
+        // Within the allowed clock skew of either end, it still counts as valid.
+        try certificate.checkValidity(at: afterExpiry, tolerance: 300)
+        try certificate.checkValidity(at: beforeStart, tolerance: 300)
+    }
+
+    @Test("a download keeps only the certificates valid now, and fails when none is")
+    func downloadKeepsOnlyValidCertificates() throws {
+        let now = Date()
+        let current = try PlatformCertificate(pem: WeChatPlatformKey.generate(now: now).certificatePEM)
+        // Made six years ago: expired a year ago.
+        let expired = try PlatformCertificate(pem: WeChatPlatformKey.generate(now: now.addingTimeInterval(-6 * 365 * 86_400)).certificatePEM)
+        let kept = try PlatformCertificateList.valid([expired, current], at: now, tolerance: 300)
+        #expect(kept.map(\.serialNumber) == [current.serialNumber])
+        let error = #expect(throws: WeChatPayError.self) {
+            try PlatformCertificateList.valid([expired], at: now, tolerance: 300)
+        }
+        guard case .certificatesUnavailable(let reason)? = error else {
+            Issue.record("expected certificatesUnavailable, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.contains(expired.serialNumber) && reason.contains("expired"))
+    }
+
+    @Test("a certificate whose key is not RSA is refused as notRSA")
+    func nonRSACertificateIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-ec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("ec.pem")
+        let made = try Self.run(
+            "/usr/bin/env",
+            [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", directory.appendingPathComponent("ec.key").path, "-out", certificate.path, "-days", "1",
+                "-subj", "/CN=not RSA", "-set_serial", "0x1234",
+            ])
+        try #require(made.status == 0, "openssl req: \(made.output)")
+        #expect(throws: PlatformCertificateError.notRSA(serial: "1234")) {
+            try PlatformCertificate(pem: String(contentsOf: certificate, encoding: .utf8))
+        }
+    }
+
+    /// The DER bytes inside a PEM, for tests that damage them.
+    static func der(ofPEM pem: String) -> [UInt8]? {
+        let body = pem.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
+        return Data(base64Encoded: body).map(Array.init)
+    }
+
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -58,5 +141,12 @@ struct PlatformCertificateTests {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension PlatformCertificateError {
+    fileprivate var isUnreadable: Bool {
+        if case .unreadable = self { return true }
+        return false
     }
 }

@@ -64,9 +64,7 @@ public struct WeChatPayClient: Sendable {
         self.verifier = ResponseVerifier(maxClockSkew: configuration.maxClockSkew)
         self.certificates = PlatformCertificateStore(
             mode: profile.trustMode, refreshInterval: configuration.certificateRefreshInterval)
-        let nanoseconds = configuration.timeout.components.seconds * 1_000_000_000
-            + configuration.timeout.components.attoseconds / 1_000_000_000
-        self.transport = WeChatPayTransport(httpClient: httpClient, timeout: .nanoseconds(nanoseconds))
+        self.transport = WeChatPayTransport(httpClient: httpClient, timeout: TimeAmount(configuration.timeout))
         var logger = logger
         logger[metadataKey: "mchid"] = "\(profile.mchid)"
         self.logger = logger
@@ -174,7 +172,8 @@ public struct WeChatPayClient: Sendable {
         let serial = await certificates.knownSerial()
         let response = try await exchange(.GET, RequestTarget(["v3", "certificates"]), body: nil, wechatpaySerial: serial)
         let list = try decode(PlatformCertificateList.self, from: response)
-        let fresh = try list.certificates(apiV3Key: profile.apiV3Key)
+        let fresh = try list.certificates(
+            apiV3Key: profile.apiV3Key, now: Date(), tolerance: TimeInterval(configuration.maxClockSkew))
         do throws(ResponseVerificationFailure) {
             let signature = try ResponseSignature(header: response.header)
             try verifier.checkTimestamp(signature, now: Date())

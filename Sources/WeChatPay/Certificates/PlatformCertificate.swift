@@ -1,61 +1,59 @@
 import Foundation
+import X509
 import _CryptoExtras
 
 /// A WeChat Pay platform certificate: the key that signs responses under its serial.
 ///
-/// Only what verification needs is read from the X.509 structure: the serial number and the
-/// SubjectPublicKeyInfo. Trust comes from how the certificate arrived (decrypted with the
-/// merchant's APIv3 key from an answer verified with it), as in the official SDKs.
+/// Parsed by swift-certificates; only what verification needs is kept: the serial, the
+/// validity window and the RSA public key. Trust comes from how the certificate arrived
+/// (decrypted with the merchant's APIv3 key from an answer verified with it), as in the
+/// official SDKs, so the certificate's own signature chain is not checked.
 public struct PlatformCertificate: Sendable {
-    /// The serial in upper-case hex without leading zeros, as `Wechatpay-Serial` carries it.
+    /// The serial in upper-case hex without leading zero bytes, as `Wechatpay-Serial` carries it.
     public let serialNumber: String
     public let publicKey: _RSA.Signing.PublicKey
-    /// `effective_time` / `expire_time` as listed by `/v3/certificates` (RFC 3339), if given.
-    public let effectiveTime: String?
-    public let expireTime: String?
+    /// The certificate's validity window (X.509 `notBefore` / `notAfter`).
+    public let notValidBefore: Date
+    public let notValidAfter: Date
 
-    /// Reads a PEM `CERTIFICATE`.
-    public init(pem: String, effectiveTime: String? = nil, expireTime: String? = nil) throws(WeChatPayError) {
-        let body = pem.split(whereSeparator: \.isNewline)
-            .filter { !$0.hasPrefix("-----") }
-            .joined()
-        guard let der = Data(base64Encoded: body) else {
-            throw .certificatesUnavailable(reason: "a platform certificate is not Base64 PEM")
-        }
-        try self.init(der: Array(der), effectiveTime: effectiveTime, expireTime: expireTime)
+    /// Reads a PEM `CERTIFICATE` (RFC 7468: Base64 in lines of 64 characters).
+    public init(pem: String) throws(PlatformCertificateError) {
+        try self.init(Self.parse { try Certificate(pemEncoded: pem) })
     }
 
-    /// Reads a DER certificate: Certificate → TBSCertificate → [version] serial, signature,
-    /// issuer, validity, subject, subjectPublicKeyInfo.
-    public init(der: [UInt8], effectiveTime: String? = nil, expireTime: String? = nil) throws(WeChatPayError) {
+    /// Reads a DER certificate.
+    public init(der: [UInt8]) throws(PlatformCertificateError) {
+        try self.init(Self.parse { try Certificate(derEncoded: der) })
+    }
+
+    private static func parse(_ read: () throws -> Certificate) throws(PlatformCertificateError) -> Certificate {
         do {
-            var outer = DERReader(der[...])
-            let certificate = try outer.next(tag: 0x30)
-            var certificateReader = DERReader(certificate.content)
-            let tbs = try certificateReader.next(tag: 0x30)
-            var fields = DERReader(tbs.content)
-            var element = try fields.next()
-            if element.tag == 0xA0 { element = try fields.next() }  // explicit [0] version
-            guard element.tag == 0x02 else { throw DERReader.Failure.unexpectedTag(expected: 0x02, found: element.tag) }
-            let serial = element.content.drop(while: { $0 == 0 })
-            _ = try fields.next(tag: 0x30)  // signature algorithm
-            _ = try fields.next(tag: 0x30)  // issuer
-            _ = try fields.next(tag: 0x30)  // validity
-            _ = try fields.next(tag: 0x30)  // subject
-            let spki = try fields.next(tag: 0x30)
-            self.serialNumber = serial.isEmpty ? "0" : serial.map(Self.hexByte).joined()
-            do {
-                self.publicKey = try _RSA.Signing.PublicKey(derRepresentation: Array(spki.encoding))
-            } catch {
-                throw WeChatPayError.certificatesUnavailable(reason: "platform certificate key is not RSA-2048+")
-            }
-        } catch let error as WeChatPayError {
-            throw error
+            return try read()
         } catch {
-            throw .certificatesUnavailable(reason: "platform certificate is not X.509 DER (\(error))")
+            throw .unreadable(reason: "\(error)")
         }
-        self.effectiveTime = effectiveTime
-        self.expireTime = expireTime
+    }
+
+    private init(_ certificate: Certificate) throws(PlatformCertificateError) {
+        let serial = certificate.serialNumber.bytes.drop(while: { $0 == 0 })
+        self.serialNumber = serial.isEmpty ? "0" : serial.map(Self.hexByte).joined()
+        guard let key = _RSA.Signing.PublicKey(certificate.publicKey) else {
+            throw .notRSA(serial: serialNumber)
+        }
+        self.publicKey = key
+        self.notValidBefore = certificate.notValidBefore
+        self.notValidAfter = certificate.notValidAfter
+    }
+
+    /// Throws unless `now` lies in the validity window, widened by `tolerance` on both sides
+    /// (the clock skew allowed between this host and WeChat Pay).
+    public func checkValidity(at now: Date, tolerance: TimeInterval = 0) throws(PlatformCertificateError) {
+        if now.addingTimeInterval(tolerance) < notValidBefore {
+            throw .notYetValid(serial: serialNumber, notValidBefore: notValidBefore)
+        }
+        if now.addingTimeInterval(-tolerance) > notValidAfter {
+            throw .expired(serial: serialNumber, notValidAfter: notValidAfter)
+        }
     }
 
     private static func hexByte(_ byte: UInt8) -> String {

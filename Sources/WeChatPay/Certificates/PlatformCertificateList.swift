@@ -4,31 +4,59 @@ import Foundation
 /// The body of `GET /v3/certificates`: every platform certificate currently valid, each
 /// encrypted with the merchant's APIv3 key.
 struct PlatformCertificateList: Decodable {
+    /// One listed certificate. `effective_time` / `expire_time` are not read: the
+    /// certificate's own validity window is what counts.
     struct Entry: Decodable {
         var serial_no: String
-        var effective_time: String?
-        var expire_time: String?
         var encrypt_certificate: EncryptedResource
     }
 
     var data: [Entry]
 
-    /// Decrypts and parses every entry. One unreadable entry fails the whole list: a partial
-    /// trust store would hide a wrong APIv3 key until the next rotation.
-    func certificates(apiV3Key: APIv3Key) throws(WeChatPayError) -> [PlatformCertificate] {
-        var out: [PlatformCertificate] = []
+    /// Decrypts and parses every entry, and keeps those valid at `now` (± `tolerance`).
+    ///
+    /// One unreadable entry fails the whole list: a partial trust store would hide a wrong
+    /// APIv3 key until the next rotation.
+    func certificates(apiV3Key: APIv3Key, now: Date, tolerance: TimeInterval) throws(WeChatPayError) -> [PlatformCertificate] {
+        var parsed: [PlatformCertificate] = []
         for entry in data {
             let pem = try entry.encrypt_certificate.decrypt(with: apiV3Key)
-            let certificate = try PlatformCertificate(
-                pem: String(decoding: pem, as: UTF8.self), effectiveTime: entry.effective_time,
-                expireTime: entry.expire_time)
+            let certificate: PlatformCertificate
+            do throws(PlatformCertificateError) {
+                certificate = try PlatformCertificate(pem: String(decoding: pem, as: UTF8.self))
+            } catch {
+                throw .certificatesUnavailable(reason: error.description)
+            }
             guard Self.sameSerial(certificate.serialNumber, entry.serial_no) else {
                 throw .certificatesUnavailable(
                     reason: "listed serial \(entry.serial_no) differs from the certificate's \(certificate.serialNumber)")
             }
-            out.append(certificate)
+            parsed.append(certificate)
         }
-        return out
+        return try Self.valid(parsed, at: now, tolerance: tolerance)
+    }
+
+    /// The certificates valid at `now` (± `tolerance`). One outside its window is left out:
+    /// it decrypted, so the APIv3 key is right, but it must not verify answers. When some
+    /// were listed and none is valid, the download fails, saying why, rather than leaving
+    /// the trust store without a key.
+    static func valid(
+        _ certificates: [PlatformCertificate], at now: Date, tolerance: TimeInterval
+    ) throws(WeChatPayError) -> [PlatformCertificate] {
+        var valid: [PlatformCertificate] = []
+        var refused: [PlatformCertificateError] = []
+        for certificate in certificates {
+            do throws(PlatformCertificateError) {
+                try certificate.checkValidity(at: now, tolerance: tolerance)
+                valid.append(certificate)
+            } catch {
+                refused.append(error)
+            }
+        }
+        if valid.isEmpty, !refused.isEmpty {
+            throw .certificatesUnavailable(reason: refused.map(\.description).joined(separator: "; "))
+        }
+        return valid
     }
 
     /// Serials compare as hex numbers: case and leading zeros do not matter.

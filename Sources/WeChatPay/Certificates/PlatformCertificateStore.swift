@@ -109,7 +109,7 @@ actor PlatformCertificateStore {
             certificates[Self.normal(certificate.serialNumber)] = certificate
         }
         // The newest is the one expiring last; on a tie, the one listed last.
-        for certificate in fresh where (certificate.expireTime ?? "") >= (newest?.expireTime ?? "") || newest == nil {
+        for certificate in fresh where newest.map({ certificate.notValidAfter >= $0.notValidAfter }) ?? true {
             newest = certificate
         }
         lastRefresh = clock.now
