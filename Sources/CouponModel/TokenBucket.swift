@@ -62,16 +62,11 @@ public final class TokenBucket<C: Clock>: Sendable where C.Duration == Duration 
     }
 
     private func refill(_ s: inout State, now: C.Instant) {
-        let elapsed = Self.seconds(s.refilledAt.duration(to: now))
+        let elapsed = s.refilledAt.duration(to: now).seconds
         if elapsed > 0 {
             s.tokens = min(Double(burst), s.tokens + elapsed * ratePerSecond)
             s.refilledAt = now
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     private static func duration(seconds: Double) -> Duration {

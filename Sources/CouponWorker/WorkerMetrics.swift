@@ -67,9 +67,7 @@ public struct WorkerMetrics: Sendable {
 
     /// Time this worker spent with no partition assigned.
     func unassigned(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        FloatingPointCounter(label: "coupon_unassigned_seconds_total")
-            .increment(by: Double(seconds) + Double(attoseconds) / 1e18)
+        FloatingPointCounter(label: "coupon_unassigned_seconds_total").increment(by: duration.seconds)
     }
 
     /// The consumer hit a fatal error (fenced by another instance with the same

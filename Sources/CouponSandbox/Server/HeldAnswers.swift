@@ -30,8 +30,7 @@ final class HeldAnswers: Sendable {
                 return
             }
             channel.closeFuture.whenComplete { _ in self.release(id) }
-            let (seconds, attoseconds) = bound.components
-            channel.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+            channel.eventLoop.scheduleTask(in: TimeAmount(bound)) {
                 self.release(id)
             }
         }
