@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "coupon-worker", targets: ["coupon-worker"]),
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "CouponWorker", targets: ["CouponWorker"]),
+        .library(name: "CouponWorkerRuntime", targets: ["CouponWorkerRuntime"]),
         .library(name: "CouponSandbox", targets: ["CouponSandbox"]),
     ],
     dependencies: [
@@ -107,12 +108,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
-            name: "coupon-worker",
+        // The production wiring as a library: settings (file + environment), provider
+        // assembly, the side port, logging, and `WorkerRuntime`, which `run` calls.
+        .target(
+            name: "CouponWorkerRuntime",
             dependencies: [
-                "CouponWorker", "CouponSandbox", "Kafka", "CouponModel", "WeChatPay", "Zvcms", "IdempotencyStore",
+                "CouponWorker", "Kafka", "CouponModel", "WeChatPay", "Zvcms", "IdempotencyStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -123,8 +125,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Developer tooling, off the production path: demo, dev-kafka and sandbox with their
+        // control APIs, bench. Workers are assembled by CouponWorkerRuntime, as in `run`.
+        .target(
+            name: "CouponWorkerDevTools",
+            dependencies: [
+                "CouponWorkerRuntime", "CouponWorker", "CouponSandbox", "Kafka", "CouponModel", "WeChatPay",
+                "IdempotencyStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // Argument parsing only: each subcommand calls the runtime or the developer tooling.
+        .executableTarget(
+            name: "coupon-worker",
+            dependencies: [
+                "CouponWorkerRuntime", "CouponWorkerDevTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Shared test fixtures: mock Kafka cluster, sandboxes, PostgreSQL URL, keys.
@@ -132,6 +158,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "Kafka", "CouponModel", "CouponSandbox", "WeChatPay", "Zvcms", "IdempotencyStore", "CouponWorker",
+                "CouponWorkerRuntime", "CouponWorkerDevTools",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,8 +188,15 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
-        // The executable's own parts (side port, admin token), below the process boundary.
-        .testTarget(name: "coupon-workerTests", dependencies: ["coupon-worker", "CouponWorker"]),
+        // The production wiring below the process boundary: settings, assembly, side port.
+        .testTarget(
+            name: "CouponWorkerRuntimeTests",
+            dependencies: [
+                "CouponWorkerRuntime", "CouponWorker", "CouponSandbox", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "CouponWorkerTests",
             dependencies: [

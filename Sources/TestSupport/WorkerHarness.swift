@@ -2,13 +2,13 @@ import AsyncHTTPClient
 import CouponModel
 import CouponSandbox
 import CouponWorker
+import CouponWorkerDevTools
+import CouponWorkerRuntime
 import Foundation
 import IdempotencyStore
 import Kafka
 import Logging
 import Synchronization
-import WeChatPay
-import Zvcms
 
 /// A whole pipeline for one test: a mock Kafka cluster with unique topics, both provider
 /// sandboxes, an SQLite store in a temporary folder, and a downstream reader of the results
@@ -91,32 +91,12 @@ public final class WorkerHarness: Sendable {
         self.logger = logger
     }
 
-    /// The provider routes a worker uses to reach the sandboxes, loaded from the key files
-    /// the way `coupon-worker run` loads them.
+    /// The provider routes a worker uses to reach the sandboxes, built by `ProviderAssembly`
+    /// from the sandboxes' key files, exactly as `coupon-worker run` builds them.
     public func providers(timeout: Duration = .seconds(5), ratePerSecond: Double = 10_000) throws -> ProviderDirectory {
-        let ids = ProviderSandboxes.Identities.self
-        let files = sandboxes.keyFiles
-        let profile = try WeChatMerchantProfile.load(
-            mchid: ids.mchid, certificateSerial: ids.certificateSerial, privateKeyFile: files.wechatPrivateKey,
-            apiV3KeyFile: files.wechatAPIv3Key, publicKeyFile: files.wechatPublicKey, publicKeyID: ids.publicKeyID,
-            baseURL: sandboxes.wechatBaseURL)
-        let account = try ZvcmsAccount.load(
-            openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
-            baseURL: sandboxes.zvcmsBaseURL, rateLimit: .unlimited)
-        func bucket() -> TokenBucket<ContinuousClock> {
-            TokenBucket(ratePerSecond: ratePerSecond, burst: Int(ratePerSecond), clock: ContinuousClock())
-        }
-        return ProviderDirectory([
-            .wechat: [.init(
-                merchant: ids.mchid,
-                client: WeChatCouponProvider(client: WeChatPayClient(
-                    profile: profile, httpClient: httpClient, configuration: .init(timeout: timeout))),
-                limiter: bucket())],
-            .zvcms: [.init(
-                merchant: ids.zvcmsOpenID,
-                client: ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout),
-                limiter: bucket())],
-        ])
+        var settings = WorkerSettings()
+        settings.useSandboxes(sandboxes, ratePerSecond: ratePerSecond)
+        return try ProviderAssembly.directory(settings, httpClient: httpClient, timeout: timeout, logger: logger)
     }
 
     /// A worker instance in the harness's group. `owner` names it in lease records;

@@ -1,10 +1,8 @@
 import ArgumentParser
-import Kafka
-import Logging
+import CouponWorkerDevTools
 
-/// Runs librdkafka's mock cluster alone, so any Kafka client can talk to it; with
-/// `--control-port`, also serves `KafkaControlAPI` on loopback so another process can take
-/// brokers down, inject request errors and move coordinators.
+/// librdkafka's mock cluster alone, with the coupon topics and an optional control API
+/// (`DevKafka`).
 struct DevKafkaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-kafka",
@@ -24,28 +22,6 @@ struct DevKafkaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSetup.bootstrap(format: nil, level: "notice")
-        let logger = Logger(label: "coupon-worker.dev-kafka")
-        let cluster = try KafkaMockCluster(brokers: brokers, logger: logger)
-        for topic in Topology.defaultTopics { try cluster.createTopic(topic, partitions: partitions) }
-
-        // The first lines are a contract: scripts read the bootstrap servers, then the control URL.
-        let announcement = { (controlURL: String?) in
-            Console.line("bootstrap servers: \(cluster.bootstrapServers)")
-            if let controlURL { Console.line("control: \(controlURL)") }
-            Console.line("topics: \(Topology.defaultTopics.joined(separator: ", ")) (\(partitions) partitions each)")
-            Console.line("Ctrl-C to stop.")
-        }
-        if let controlPort {
-            let api = KafkaControlAPI(cluster: cluster, brokers: 1...Int32(brokers))
-            try await LoopbackControlServer(router: api.router(), port: controlPort, logger: logger).run { url in
-                announcement(url)
-                await Signals.waitForTermination()
-            }
-        } else {
-            announcement(nil)
-            await Signals.waitForTermination()
-        }
-        cluster.shutdown()
+        try await DevKafka.run(brokers: brokers, partitions: partitions, controlPort: controlPort)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import coupon_worker
+@testable import CouponWorkerRuntime
 
 @Suite("The admin token of /requests")
 struct AdminTokenTests {

@@ -20,7 +20,7 @@ import Prometheus
 /// The port may be reachable by anyone who can reach the pod, so it holds nothing for long:
 /// request bodies are refused unread (`RequestBodyRefusal`), headers are bounded
 /// (`headerLimits`), and a connection idle for `idleTimeout` is closed.
-enum SidePort {
+public enum SidePort {
     /// How long a connection may stay open without a request: a connection that never
     /// completes its request head (or sits between requests) is closed after this. Probes and
     /// scrapes send at once, so they never wait for it.
@@ -31,7 +31,9 @@ enum SidePort {
     static let headerLimits = HTTP1Channel.Configuration.DecoderConfiguration(
         maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
 
-    static func application(
+    /// The side port's server, to run as a `Service` next to `worker`; `/requests` only with
+    /// `adminToken`.
+    public static func application(
         host: String, port: Int, worker: CouponWorker, store: any IdempotencyStore, adminToken: AdminToken?,
         registry: PrometheusCollectorRegistry, logger: Logger
     ) -> some ApplicationProtocol {

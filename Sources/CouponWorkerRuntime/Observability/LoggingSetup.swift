@@ -1,8 +1,9 @@
 import Logging
 
-/// Installs the process-wide log handler: text (default) or JSON lines.
-enum LoggingSetup {
-    static func bootstrap(format: String?, level: String?) {
+/// Installs the process-wide log handler: text (default) or JSON lines. Every command calls
+/// it once, first; the level is a `Logger.Level` name (`info` when unknown).
+public enum LoggingSetup {
+    public static func bootstrap(format: String?, level: String?) {
         let logLevel = level.flatMap(Logger.Level.init(rawValue:)) ?? .info
         let json = format?.lowercased() == "json"
         LoggingSystem.bootstrap { label in

@@ -1,6 +1,11 @@
 import Foundation
 
-/// Everything `coupon-worker run` reads: one JSON file plus environment overrides.
+/// Everything a worker is configured by: one JSON file plus environment overrides.
+///
+/// `coupon-worker run` loads it (`load(file:environment:)`); `demo`, `bench` and the test
+/// harness fill it in code. All of them hand it to `WorkerRuntime.assemble`, so every worker
+/// is built and validated by the same code. Every field is optional here: defaults and
+/// validation belong to the assembly, which reports all problems at once.
 ///
 /// File shape (all keys optional but the ones a profile needs):
 /// ```json
@@ -26,25 +31,26 @@ import Foundation
 /// merged into the first of the file or created), and `COUPON_KAFKA_PROPERTY_<name>` for any
 /// librdkafka property (`_` in the name stands for `.`), `COUPON_KAFKA_CONSUMER_PROPERTY_<name>`
 /// and `COUPON_KAFKA_PRODUCER_PROPERTY_<name>` for one side only.
-struct WorkerSettings: Codable, Sendable {
-    struct Kafka: Codable, Sendable {
-        var brokers: String?
-        var group: String?
+public struct WorkerSettings: Codable, Sendable {
+    /// `kafka.*`: the group, membership and librdkafka properties.
+    public struct Kafka: Codable, Sendable {
+        public var brokers: String?
+        public var group: String?
         /// `group.instance.id`: static membership, one stable id per instance (README,
         /// "Many instances"). Default none: a dynamic member.
-        var instanceID: String?
+        public var instanceID: String?
         /// `session.timeout.ms`. Default 10 s, or 30 s with an instance id: a static member's
         /// restart must fit inside it.
-        var sessionTimeoutMs: Int?
+        public var sessionTimeoutMs: Int?
         /// `auto.commit.interval.ms`: how often stored offsets are committed. Default 1000.
-        var commitIntervalMs: Int?
+        public var commitIntervalMs: Int?
         /// librdkafka properties for both the consumer and the producer.
-        var properties: [String: String]?
+        public var properties: [String: String]?
         /// Consumer-only properties (`session.timeout.ms`, …): given to the producer they
         /// are ignored with a CONFWARN.
-        var consumerProperties: [String: String]?
+        public var consumerProperties: [String: String]?
         /// Producer-only properties (`linger.ms`, `compression.type`, …).
-        var producerProperties: [String: String]?
+        public var producerProperties: [String: String]?
 
         enum CodingKeys: String, CodingKey {
             case brokers, group, properties
@@ -53,43 +59,53 @@ struct WorkerSettings: Codable, Sendable {
         }
 
         /// What the consumer is given: the shared properties, then its own.
-        var consumer: [String: String] { (properties ?? [:]).merging(consumerProperties ?? [:]) { _, own in own } }
+        public var consumer: [String: String] { (properties ?? [:]).merging(consumerProperties ?? [:]) { _, own in own } }
         /// What the producer is given: the shared properties, then its own.
-        var producer: [String: String] { (properties ?? [:]).merging(producerProperties ?? [:]) { _, own in own } }
+        public var producer: [String: String] { (properties ?? [:]).merging(producerProperties ?? [:]) { _, own in own } }
     }
 
-    struct Topics: Codable, Sendable {
-        var issue: String?
-        var query: String?
-        var results: String?
-        var dlq: String?
+    /// `topics.*`: the four topic names.
+    public struct Topics: Codable, Sendable {
+        public var issue: String?
+        public var query: String?
+        public var results: String?
+        public var dlq: String?
+
+        /// Topic names; `nil` ones fall back to `Topology`'s defaults.
+        public init(issue: String? = nil, query: String? = nil, results: String? = nil, dlq: String? = nil) {
+            self.issue = issue
+            self.query = query
+            self.results = results
+            self.dlq = dlq
+        }
     }
 
     /// The side port (`SidePort`).
-    struct HTTP: Codable, Sendable {
+    public struct HTTP: Codable, Sendable {
         /// The address to listen on (default `0.0.0.0`: probes and Prometheus reach the pod's IP).
-        var host: String?
-        var port: Int?
+        public var host: String?
+        public var port: Int?
         /// The file holding the bearer token that opens `/requests/{out_request_no}`; without
         /// one that endpoint does not exist (`AdminToken`).
-        var adminTokenFile: String?
+        public var adminTokenFile: String?
 
         enum CodingKeys: String, CodingKey {
             case host, port, adminTokenFile = "admin_token_file"
         }
     }
 
-    struct Worker: Codable, Sendable {
-        var maxInFlight: Int?
-        var maxAttempts: Int?
-        var retryBudgetSeconds: Double?
-        var leaseSeconds: Double?
-        var providerTimeoutSeconds: Double?
-        var shutdownGraceSeconds: Double?
-        var revokeGraceSeconds: Double?
-        var partitionBuffer: Int?
-        var recordRetentionDays: Double?
-        var purgeIntervalSeconds: Double?
+    /// `worker.*`: concurrency, retries, leases, graces and retention.
+    public struct Worker: Codable, Sendable {
+        public var maxInFlight: Int?
+        public var maxAttempts: Int?
+        public var retryBudgetSeconds: Double?
+        public var leaseSeconds: Double?
+        public var providerTimeoutSeconds: Double?
+        public var shutdownGraceSeconds: Double?
+        public var revokeGraceSeconds: Double?
+        public var partitionBuffer: Int?
+        public var recordRetentionDays: Double?
+        public var purgeIntervalSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case maxInFlight = "max_in_flight", maxAttempts = "max_attempts"
@@ -101,62 +117,97 @@ struct WorkerSettings: Codable, Sendable {
         }
     }
 
-    struct WeChatMerchant: Codable, Sendable {
-        var mchid: String?
-        var baseURL: String?
-        var backupBaseURL: String?
-        var certSerial: String?
-        var privateKeyFile: String?
-        var apiV3KeyFile: String?
-        var publicKeyFile: String?
-        var publicKeyID: String?
-        var ratePerSecond: Double?
+    /// One WeChat Pay merchant profile (`wechat.merchants[]`).
+    public struct WeChatMerchant: Codable, Sendable {
+        public var mchid: String?
+        public var baseURL: String?
+        public var backupBaseURL: String?
+        public var certSerial: String?
+        public var privateKeyFile: String?
+        public var apiV3KeyFile: String?
+        public var publicKeyFile: String?
+        public var publicKeyID: String?
+        public var ratePerSecond: Double?
 
         enum CodingKeys: String, CodingKey {
             case mchid, baseURL = "base_url", backupBaseURL = "backup_base_url", certSerial = "cert_serial"
             case privateKeyFile = "private_key_file", apiV3KeyFile = "apiv3_key_file"
             case publicKeyFile = "public_key_file", publicKeyID = "public_key_id", ratePerSecond = "rate_per_second"
         }
+
+        /// One merchant profile; `ProviderAssembly` names every required field that is missing.
+        public init(
+            mchid: String? = nil, baseURL: String? = nil, backupBaseURL: String? = nil, certSerial: String? = nil,
+            privateKeyFile: String? = nil, apiV3KeyFile: String? = nil, publicKeyFile: String? = nil,
+            publicKeyID: String? = nil, ratePerSecond: Double? = nil
+        ) {
+            self.mchid = mchid
+            self.baseURL = baseURL
+            self.backupBaseURL = backupBaseURL
+            self.certSerial = certSerial
+            self.privateKeyFile = privateKeyFile
+            self.apiV3KeyFile = apiV3KeyFile
+            self.publicKeyFile = publicKeyFile
+            self.publicKeyID = publicKeyID
+            self.ratePerSecond = ratePerSecond
+        }
     }
 
-    struct WeChat: Codable, Sendable {
-        var merchants: [WeChatMerchant]?
+    /// `wechat.*`.
+    public struct WeChat: Codable, Sendable {
+        public var merchants: [WeChatMerchant]?
     }
 
-    struct ZvcmsAccount: Codable, Sendable {
-        var openID: String?
-        var grantCode: String?
-        var openKeyFile: String?
-        var baseURL: String?
-        var ratePerSecond: Double?
+    /// One zvcms account (`zvcms.accounts[]`). `rate_per_second` (default 10, the platform's
+    /// limit per endpoint) bounds all calls of the account.
+    public struct ZvcmsAccount: Codable, Sendable {
+        public var openID: String?
+        public var grantCode: String?
+        public var openKeyFile: String?
+        public var baseURL: String?
+        public var ratePerSecond: Double?
 
         enum CodingKeys: String, CodingKey {
             case openID = "open_id", grantCode = "grant_code", openKeyFile = "open_key_file"
             case baseURL = "base_url", ratePerSecond = "rate_per_second"
         }
+
+        /// One account; `ProviderAssembly` names every required field that is missing.
+        public init(
+            openID: String? = nil, grantCode: String? = nil, openKeyFile: String? = nil, baseURL: String? = nil,
+            ratePerSecond: Double? = nil
+        ) {
+            self.openID = openID
+            self.grantCode = grantCode
+            self.openKeyFile = openKeyFile
+            self.baseURL = baseURL
+            self.ratePerSecond = ratePerSecond
+        }
     }
 
-    struct Zvcms: Codable, Sendable {
-        var accounts: [ZvcmsAccount]?
+    /// `zvcms.*`.
+    public struct Zvcms: Codable, Sendable {
+        public var accounts: [ZvcmsAccount]?
     }
 
-    struct Log: Codable, Sendable {
-        var format: String?
-        var level: String?
+    /// `log.*`: `format` `json` or `text`, and the level.
+    public struct Log: Codable, Sendable {
+        public var format: String?
+        public var level: String?
     }
 
-    var kafka = Kafka()
-    var topics = Topics()
-    var store: String?
-    var http = HTTP()
-    var worker = Worker()
-    var wechat = WeChat()
-    var zvcms = Zvcms()
-    var log = Log()
+    public var kafka = Kafka()
+    public var topics = Topics()
+    public var store: String?
+    public var http = HTTP()
+    public var worker = Worker()
+    public var wechat = WeChat()
+    public var zvcms = Zvcms()
+    public var log = Log()
 
-    init() {}
+    public init() {}
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kafka = try c.decodeIfPresent(Kafka.self, forKey: .kafka) ?? Kafka()
         topics = try c.decodeIfPresent(Topics.self, forKey: .topics) ?? Topics()
@@ -169,7 +220,7 @@ struct WorkerSettings: Codable, Sendable {
     }
 
     /// Reads `file` (when given) and applies `environment` on top.
-    static func load(file: String?, environment: [String: String]) throws(ConfigurationProblems) -> WorkerSettings {
+    public static func load(file: String?, environment: [String: String]) throws(ConfigurationProblems) -> WorkerSettings {
         var settings = WorkerSettings()
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -188,7 +239,7 @@ struct WorkerSettings: Codable, Sendable {
     }
 
     /// The `COUPON_*` variables, applied over the file.
-    mutating func apply(environment env: [String: String]) {
+    public mutating func apply(environment env: [String: String]) {
         if let v = env["COUPON_KAFKA_BROKERS"] { kafka.brokers = v }
         if let v = env["COUPON_KAFKA_GROUP"] { kafka.group = v }
         if let v = env["COUPON_KAFKA_INSTANCE_ID"] { kafka.instanceID = v }
@@ -244,31 +295,6 @@ struct WorkerSettings: Codable, Sendable {
             if let v = env["COUPON_ZVCMS_OPEN_KEY_FILE"] { a.openKeyFile = v }
             if accounts.isEmpty { accounts.append(a) } else { accounts[0] = a }
             zvcms.accounts = accounts
-        }
-    }
-}
-
-/// Everything wrong with a configuration, one line per problem, never a secret.
-struct ConfigurationProblems: Error, CustomStringConvertible {
-    var lines: [String]
-
-    init(_ lines: [String]) { self.lines = lines }
-
-    var description: String { lines.map { "config: \($0)" }.joined(separator: "\n") }
-}
-
-extension DecodingError {
-    /// Where and what, without the value (it may be a secret).
-    var shortDescription: String {
-        func path(_ context: Context) -> String {
-            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch self {
-        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
-        case .valueNotFound(let type, let context): return "\(path(context)): missing \(type)"
-        case .keyNotFound(let key, let context): return "\(path(context)).\(key.stringValue): missing"
-        case .dataCorrupted(let context): return "\(path(context)): not valid JSON"
-        @unknown default: return "not valid"
         }
     }
 }

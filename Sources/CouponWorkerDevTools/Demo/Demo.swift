@@ -1,24 +1,20 @@
-import ArgumentParser
 import CouponModel
 import CouponSandbox
+import CouponWorkerRuntime
 import Foundation
+import Hummingbird
 import Kafka
 import Logging
 import Metrics
 import Prometheus
 
-/// The embedded default: everything in one process, nothing to install or configure.
-struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "Run the whole product in-process: mock Kafka, both sandboxes, SQLite; send sample commands and show the results.")
-
-    @Flag(help: "Stay up after the samples and print the Kafka bootstrap address.") var keepRunning = false
-    @Option(help: "Also serve /healthz, /readyz, /metrics and /requests on this port.") var httpPort: Int?
-    @Option(help: "Give up waiting for results after this many seconds.") var timeout = 120
-    @Flag(help: "Show the worker's logs.") var verbose = false
-
-    func run() async throws {
+/// `coupon-worker demo`, the embedded default: everything in one process, nothing to install
+/// or configure. The worker is assembled by `WorkerRuntime.assemble`, exactly as `run` does.
+public enum Demo {
+    /// Runs the samples and prints their results and a summary; with `keepRunning`, stays up
+    /// until SIGINT/SIGTERM. Returns whether every sample got its result and nothing was
+    /// issued twice.
+    public static func run(keepRunning: Bool, httpPort: Int?, timeout: Int, verbose: Bool) async throws -> Bool {
         LoggingSetup.bootstrap(format: nil, level: verbose ? "info" : "error")
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -50,15 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
         let tokenFile = folder.appendingPathComponent("admin-token")
         try Self.writeRandomToken(to: tokenFile)
         settings.http.adminTokenFile = tokenFile.path
-        let files = sandboxes.keyFiles
-        let ids = ProviderSandboxes.Identities.self
-        settings.wechat.merchants = [.init(
-            mchid: ids.mchid, baseURL: sandboxes.wechatBaseURL, certSerial: ids.certificateSerial,
-            privateKeyFile: files.wechatPrivateKey, apiV3KeyFile: files.wechatAPIv3Key,
-            publicKeyFile: files.wechatPublicKey, publicKeyID: ids.publicKeyID)]
-        settings.zvcms.accounts = [.init(
-            openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
-            baseURL: sandboxes.zvcmsBaseURL)]
+        settings.useSandboxes(sandboxes)
         settings.worker.leaseSeconds = 60
 
         let parts = try await WorkerRuntime.assemble(settings: settings, logger: logger)
@@ -103,12 +91,10 @@ struct DemoCommand: AsyncParsableCommand {
         sidePortTask?.cancel()
         _ = await sidePortTask?.result
         await producer.shutdown(timeout: .seconds(5))
-        await parts.producer.shutdown(timeout: .seconds(5))
-        await parts.store.close()
-        try? await parts.httpClient.shutdown()
+        await parts.release()
         await sandboxes.stop()
         cluster.shutdown()
-        if !summary.passed { throw ExitCode(1) }
+        return summary.passed
     }
 
     /// Writes 32 random bytes, hex-encoded, to a new file only this user can read (0600 from

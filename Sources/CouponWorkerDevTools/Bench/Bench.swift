@@ -1,36 +1,29 @@
-import ArgumentParser
+import CouponWorkerRuntime
 import Foundation
 import IdempotencyStore
 import Logging
 import Metrics
 import Prometheus
 
-/// Measures the worker against its ceilings, every scenario in one run (issue 8).
+/// `coupon-worker bench`: measures the worker against its ceilings, every scenario in one run
+/// (issue 8).
 ///
 /// Everything runs in this process on the mock Kafka cluster and the sandboxes, so ratios
 /// (pipeline ÷ relay, WeChat ÷ RSA ceiling, …) compare figures taken on the same machine in
-/// the same minute. It reports; it never fails on a missed target, only when a scenario
-/// could not run at all.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Measure throughput, latency and memory against the ceilings measured in the same run (release build).",
-        discussion: """
-            Scenarios: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")).
-            PostgreSQL for `store`: --postgres-url or COUPON_TEST_POSTGRES_URL (skipped without).
-            Build with `swift build -c release --product coupon-worker`: debug figures mean little.
-            """)
+/// the same minute. Workers are assembled by `WorkerRuntime.assemble`, exactly as `run` does.
+public enum Bench {
+    /// The scenario names `--scenarios` accepts, for the command's help.
+    public static var scenarioNames: [String] { BenchScenario.allCases.map(\.rawValue) }
 
-    @Option(help: "Also write the figures to this file as JSON.") var json: String?
-    @Option(help: "Comma-separated scenarios to run (default: all).") var scenarios: String?
-    @Flag(help: "Smaller runs (20k relay records, 5k commands): a minute instead of several.") var quick = false
-    @Option(help: "PostgreSQL URL for the store scenario (default: $COUPON_TEST_POSTGRES_URL).") var postgresUrl: String?
-
-    func validate() throws {
-        if let scenarios { _ = try BenchScenario.list(scenarios) }
+    /// Throws when `scenarios` (comma-separated) names an unknown scenario.
+    public static func validate(scenarios: String) throws {
+        _ = try BenchScenario.list(scenarios)
     }
 
-    func run() async throws {
+    /// Runs the selected scenarios (all when `scenarios` is nil), prints the table and writes
+    /// `json` when given. Returns whether every scenario could run; a missed target is a
+    /// figure, not a failure.
+    public static func run(json: String?, scenarios: String?, quick: Bool, postgresUrl: String?) async throws -> Bool {
         LoggingSetup.bootstrap(format: nil, level: "error")
         // As in `run`: the worker's metrics go to Prometheus, so their cost is measured too.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
@@ -72,6 +65,6 @@ struct BenchCommand: AsyncParsableCommand {
             try report.json().write(to: URL(fileURLWithPath: json))
             Console.line("\nfigures written to \(json)")
         }
-        if !failures.isEmpty { throw ExitCode(1) }
+        return failures.isEmpty
     }
 }

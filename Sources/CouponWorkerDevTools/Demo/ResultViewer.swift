@@ -1,4 +1,5 @@
 import CouponModel
+import CouponWorkerRuntime
 import Foundation
 import Kafka
 import Logging

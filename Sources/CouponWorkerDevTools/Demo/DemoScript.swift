@@ -1,4 +1,5 @@
 import CouponSandbox
+import CouponWorkerRuntime
 
 /// The sample commands `demo` sends, and what each should come to.
 struct DemoScript {

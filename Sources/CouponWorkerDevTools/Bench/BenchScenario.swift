@@ -1,8 +1,7 @@
-import ArgumentParser
 import Foundation
 
 /// The scenarios of issue 8, in the order the table lists them.
-enum BenchScenario: String, CaseIterable, Sendable, ExpressibleByArgument {
+enum BenchScenario: String, CaseIterable, Sendable {
     case relay
     case zvcms = "zvcms-0ms"
     case zvcmsLatency = "zvcms-50ms"
@@ -16,7 +15,16 @@ enum BenchScenario: String, CaseIterable, Sendable, ExpressibleByArgument {
     /// `latency` paces itself at half the rate it measured.
     static let runOrder: [BenchScenario] = [.zvcmsLatency, .memory, .latency, .relay, .zvcms, .wechat, .store]
 
-    /// Parses `a,b,…`; throws a validation error naming the unknown ones.
+    /// `--scenarios` named scenarios that do not exist.
+    struct UnknownScenarios: Error, CustomStringConvertible {
+        var names: [String]
+
+        var description: String {
+            "unknown scenario(s) \(names.joined(separator: ", ")); known: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", "))"
+        }
+    }
+
+    /// Parses `a,b,…`; throws `UnknownScenarios` naming the unknown ones.
     static func list(_ text: String) throws -> Set<BenchScenario> {
         var result: Set<BenchScenario> = []
         var unknown: [String] = []
@@ -24,8 +32,7 @@ enum BenchScenario: String, CaseIterable, Sendable, ExpressibleByArgument {
             if let scenario = BenchScenario(rawValue: name) { result.insert(scenario) } else { unknown.append(name) }
         }
         guard unknown.isEmpty else {
-            throw ValidationError(
-                "unknown scenario(s) \(unknown.joined(separator: ", ")); known: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            throw UnknownScenarios(names: unknown)
         }
         return result
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CouponSandbox
 import CouponWorker
+import CouponWorkerRuntime
 import Foundation
 import IdempotencyStore
 import Kafka
@@ -38,21 +39,10 @@ struct BenchWorker: Sendable {
         settings.worker.maxInFlight = shape.maxInFlight
         settings.worker.partitionBuffer = shape.partitionBuffer
         settings.worker.leaseSeconds = 60
-        let files = sandboxes.keyFiles
-        let ids = ProviderSandboxes.Identities.self
         // Rate limits must not cap a benchmark: it measures the worker, not the limiter.
-        let unlimited = 1_000_000.0
-        if shape.providers.contains(.wechat) {
-            settings.wechat.merchants = [.init(
-                mchid: ids.mchid, baseURL: sandboxes.wechatBaseURL, certSerial: ids.certificateSerial,
-                privateKeyFile: files.wechatPrivateKey, apiV3KeyFile: files.wechatAPIv3Key,
-                publicKeyFile: files.wechatPublicKey, publicKeyID: ids.publicKeyID, ratePerSecond: unlimited)]
-        }
-        if shape.providers.contains(.zvcms) {
-            settings.zvcms.accounts = [.init(
-                openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: files.zvcmsOpenKey,
-                baseURL: sandboxes.zvcmsBaseURL, ratePerSecond: unlimited)]
-        }
+        settings.useSandboxes(
+            sandboxes, wechat: shape.providers.contains(.wechat), zvcms: shape.providers.contains(.zvcms),
+            ratePerSecond: 1_000_000)
         let parts = try await WorkerRuntime.assemble(settings: settings, logger: stage.logger)
         let task = Task { try await parts.worker.run() }
         return BenchWorker(parts: parts, task: task)
@@ -62,8 +52,6 @@ struct BenchWorker: Sendable {
     func stop() async {
         task.cancel()
         _ = await task.result
-        await parts.producer.shutdown(timeout: .seconds(5))
-        await parts.store.close()
-        try? await parts.httpClient.shutdown()
+        await parts.release()
     }
 }

@@ -1,7 +1,7 @@
 import CouponWorker
 import Testing
 
-@testable import coupon_worker
+@testable import CouponWorkerRuntime
 
 @Suite("/healthz's report")
 struct LivenessReportTests {

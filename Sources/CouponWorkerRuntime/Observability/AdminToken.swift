@@ -9,7 +9,7 @@ import Foundation
 /// digest in constant time: the comparison's duration depends on neither the token nor how
 /// much of it a guess got right. A secret: `description`, `debugDescription` and reflection
 /// never show it (nor its digest), so it cannot reach a log line, an error or `/metrics`.
-struct AdminToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct AdminToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     private let digest: SHA256.Digest
 
     /// Takes the token as written in its file: surrounding spaces, tabs and line breaks (the
@@ -54,9 +54,9 @@ struct AdminToken: Sendable, CustomStringConvertible, CustomDebugStringConvertib
         return bytes[first...last]
     }
 
-    var description: String { "AdminToken(<redacted>)" }
-    var debugDescription: String { description }
-    var customMirror: Mirror { Mirror(self, children: [:]) }
+    public var description: String { "AdminToken(<redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// Why the admin token file cannot be used: the start is refused (exit 78) with this line.

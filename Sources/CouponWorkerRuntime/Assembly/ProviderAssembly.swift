@@ -7,12 +7,18 @@ import Zvcms
 
 /// Turns the merchant profiles of the settings into provider routes, collecting every
 /// problem (missing key file, unreadable PEM, bad URL) as one line each.
-enum ProviderAssembly {
-    static let defaultWeChatRate = 500.0
+///
+/// The one place provider clients are built: `run`, `demo`, `bench` and the test harness all
+/// get their routes here, so what a test exercises is what production runs.
+public enum ProviderAssembly {
+    /// Requests/s of a WeChat merchant without `rate_per_second`.
+    public static let defaultWeChatRate = 500.0
     /// zvcms's documented limit: 10 requests/s per endpoint.
-    static let defaultZvcmsRate = 10.0
+    public static let defaultZvcmsRate = 10.0
 
-    static func directory(
+    /// The routes of every profile in `settings`, their clients sharing `httpClient` (the
+    /// caller owns it and shuts it down). Throws every problem at once.
+    public static func directory(
         _ settings: WorkerSettings, httpClient: HTTPClient, timeout: Duration, logger: Logger
     ) throws(ConfigurationProblems) -> ProviderDirectory {
         var problems: [String] = []
