@@ -1,0 +1,44 @@
+import AsyncHTTPClient
+import CouponWorker
+import Logging
+import Testing
+
+@testable import CouponWorkerRuntime
+
+/// `ProviderAssembly`: the routes `run`, `demo`, `bench` and the test harness all use.
+@Suite("Provider assembly")
+struct ProviderAssemblyTests {
+    static func directory(_ settings: WorkerSettings) async throws -> ProviderDirectory {
+        // The routes are only inspected, never called: the client can be shut down at once.
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let directory: ProviderDirectory
+        do {
+            directory = try ProviderAssembly.directory(
+                settings, httpClient: httpClient, timeout: .seconds(5), logger: Logger(label: "provider-assembly"))
+        } catch {
+            try await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+        return directory
+    }
+
+    @Test("a zvcms account gets one limiter at its rate_per_second; by default zvcms's 10 requests/s")
+    func zvcmsAccountLimiter() async throws {
+        let folder = try ConfigFolder()
+        let key = try folder.write("open-key", "zvcms-open-key\n")
+        var settings = WorkerSettings()
+        settings.zvcms.accounts = [
+            .init(openID: "default-rate", grantCode: "gc", openKeyFile: key, baseURL: "http://127.0.0.1:9"),
+            .init(openID: "own-rate", grantCode: "gc", openKeyFile: key, baseURL: "http://127.0.0.1:9", ratePerSecond: 4),
+        ]
+        let directory = try await Self.directory(settings)
+        #expect(directory.merchants(of: .zvcms) == ["default-rate", "own-rate"])
+        let standard = try #require(directory.route(provider: .zvcms, merchant: "default-rate")).limiter
+        #expect(standard.ratePerSecond == 10)
+        #expect(standard.burst == 10)
+        let own = try #require(directory.route(provider: .zvcms, merchant: "own-rate")).limiter
+        #expect(own.ratePerSecond == 4)
+        #expect(own.burst == 4)
+    }
+}
