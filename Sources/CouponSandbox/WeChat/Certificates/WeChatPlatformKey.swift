@@ -1,4 +1,5 @@
 import Foundation
+import X509
 import _CryptoExtras
 
 /// A WeChat Pay platform key pair with its self-signed certificate, as the sandbox uses to
@@ -30,10 +31,9 @@ public struct WeChatPlatformKey: Sendable {
         self.serial = serialBytes.map { String(format: "%02X", $0) }.joined()
         self.effectiveTime = Self.rfc3339(notBefore)
         self.expireTime = Self.rfc3339(notAfter)
-        let der = try Self.certificateDER(
-            serial: serialBytes, privateKey: privateKey, notBefore: notBefore, notAfter: notAfter)
-        let base64 = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
-        self.certificatePEM = "-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n"
+        self.certificatePEM = try Self.certificate(
+            serial: serialBytes, privateKey: privateKey, notBefore: notBefore, notAfter: notAfter
+        ).serializeAsPEM().pemString + "\n"
     }
 
     /// RSASSA-PKCS1-v1_5 / SHA-256, standard Base64.
@@ -41,35 +41,16 @@ public struct WeChatPlatformKey: Sendable {
         try privateKey.signature(for: message, padding: .insecurePKCS1v1_5).rawRepresentation.base64EncodedString()
     }
 
-    /// A v3 self-signed certificate: TBSCertificate signed with sha256WithRSAEncryption.
-    private static func certificateDER(
+    /// A v3 self-signed certificate, signed with sha256WithRSAEncryption.
+    private static func certificate(
         serial: [UInt8], privateKey: _RSA.Signing.PrivateKey, notBefore: Date, notAfter: Date
-    ) throws -> [UInt8] {
-        let sha256WithRSA = DERWriter.sequence(
-            DERWriter.objectIdentifier([0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B]), DERWriter.null)
-        let commonName: [UInt8] = [0x55, 0x04, 0x03]
-        let name = DERWriter.sequence(
-            DERWriter.set(
-                DERWriter.sequence(
-                    DERWriter.objectIdentifier(commonName), DERWriter.utf8String("Tenpay.com Sandbox Platform"))))
-        let tbs = DERWriter.sequence(
-            DERWriter.explicit(0, DERWriter.integer(magnitude: [2])),
-            DERWriter.integer(magnitude: serial),
-            sha256WithRSA,
-            name,
-            DERWriter.sequence(DERWriter.utcTime(utcTime(notBefore)), DERWriter.utcTime(utcTime(notAfter))),
-            name,
-            Array(privateKey.publicKey.derRepresentation))
-        let signature = try privateKey.signature(for: tbs, padding: .insecurePKCS1v1_5).rawRepresentation
-        return DERWriter.sequence(tbs, sha256WithRSA, DERWriter.bitString(Array(signature)))
-    }
-
-    private static func utcTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyMMddHHmmss'Z'"
-        return formatter.string(from: date)
+    ) throws -> Certificate {
+        let name = try DistinguishedName { CommonName("Tenpay.com Sandbox Platform") }
+        return try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(bytes: serial),
+            publicKey: Certificate.PublicKey(privateKey.publicKey), notValidBefore: notBefore, notValidAfter: notAfter,
+            issuer: name, subject: name, signatureAlgorithm: .sha256WithRSAEncryption, extensions: Certificate.Extensions(),
+            issuerPrivateKey: Certificate.PrivateKey(privateKey))
     }
 
     static func rfc3339(_ date: Date) -> String {
