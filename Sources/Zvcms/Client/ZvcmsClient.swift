@@ -85,7 +85,7 @@ public struct ZvcmsClient: Sendable {
         let status: Int
         let body: ByteBuffer
         do {
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.nanoseconds), logger: logger)
+            let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
             status = Int(response.status.code)
             body = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch {
@@ -136,12 +136,5 @@ public struct ZvcmsClient: Sendable {
             generation: generation, openID: account.openID, grantCode: account.grantCode,
             nonce: nonce, timestamp: timestamp, token: token, params: params)
         return (url, envelope)
-    }
-}
-
-extension Duration {
-    fileprivate var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
