@@ -38,7 +38,7 @@ struct StoreCalls: Sendable {
                         "call": "\(name)", "error": "\(error)",
                     ])
                     if lastTry { throw CancellationError() }
-                    try await Task.sleep(for: backoff.ceiling(afterAttempt: attempt))
+                    try await backoff.waitOut(afterAttempt: attempt)
                 }
             }
         }

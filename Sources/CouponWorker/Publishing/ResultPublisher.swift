@@ -103,8 +103,9 @@ public struct ResultPublisher: Sendable {
     struct MessageTooLarge: Error {}
 
     private func deliver(_ message: KafkaOutgoingMessage) async throws {
-        var delay = Duration.milliseconds(100)
+        var attempt = 0
         while true {
+            attempt += 1
             do {
                 _ = try await producer.send(message)
                 return
@@ -112,8 +113,7 @@ public struct ResultPublisher: Sendable {
                 throw MessageTooLarge()
             } catch {
                 logger.error("publish failed; retrying", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                try await RetryPolicy.resultsUnavailable.waitOut(afterAttempt: attempt)
             }
         }
     }
