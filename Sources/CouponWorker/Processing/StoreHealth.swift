@@ -11,7 +11,6 @@ public final class StoreHealth: Sendable {
 
     /// Nil when healthy, else the last error (already free of secrets).
     public var lastError: String? { state.withLock { $0 } }
-    public var isHealthy: Bool { lastError == nil }
 
     func markHealthy() { state.withLock { $0 = nil } }
     func markUnhealthy(_ reason: String) { state.withLock { $0 = reason } }
