@@ -1,5 +1,4 @@
 import CouponModel
-import Foundation
 import IdempotencyStore
 import Logging
 
@@ -25,6 +24,11 @@ import Logging
 /// - the final outcome is stored before the result is returned for publishing; an outcome the
 ///   store refused (the lease was lost) is never returned: the stored one is.
 /// While the store is unreachable the processor waits for it (never calls a provider unguarded).
+///
+/// Here a command is decoded and routed; its phases are types of their own: ``ClaimLoop``
+/// (claim, replay, conflict, wait), ``CommandExecution`` (calls with retries under the lease,
+/// the outcome stored), ``Reconciler`` (was an ambiguous issue processed?) and
+/// ``ResultEventFactory`` (the events and dead-letter causes of every ending).
 public final class CommandProcessor: Sendable {
     /// Knobs of the exactly-once machinery.
     public struct Settings: Sendable {
@@ -45,35 +49,41 @@ public final class CommandProcessor: Sendable {
         /// again: a request we stopped waiting for may still be on its way. The worker uses its
         /// provider timeout: as long again as it waited for the answer.
         public var ambiguousSettle: Duration
+        /// The clock `ambiguousSettle` is waited on: the continuous clock, or one a test moves
+        /// by hand to decide when the settle is over.
+        public var settleClock: any Clock<Duration>
 
         public init(leaseDuration: Duration = .seconds(60), retry: RetryPolicy = RetryPolicy(), owner: String,
                     maxCommandBytes: Int = 64 * 1024, storeCallDeadline: Duration = .seconds(10),
-                    ambiguousSettle: Duration = .seconds(10)) {
+                    ambiguousSettle: Duration = .seconds(10), settleClock: any Clock<Duration> = ContinuousClock()) {
             self.leaseDuration = leaseDuration
             self.retry = retry
             self.owner = owner
             self.maxCommandBytes = maxCommandBytes
             self.storeCallDeadline = storeCallDeadline
             self.ambiguousSettle = ambiguousSettle
+            self.settleClock = settleClock
         }
     }
 
-    private let store: any IdempotencyStore
     private let providers: ProviderDirectory
-    private let settings: Settings
-    private let storeCalls: StoreCalls
-    private let metrics: WorkerMetrics
-    private let logger: Logger
+    private let maxCommandBytes: Int
+    private let claims: ClaimLoop
 
     public init(store: any IdempotencyStore, providers: ProviderDirectory, settings: Settings,
                 storeHealth: StoreHealth, metrics: WorkerMetrics, logger: Logger) {
-        self.store = store
         self.providers = providers
-        self.settings = settings
-        self.storeCalls = StoreCalls(
+        self.maxCommandBytes = settings.maxCommandBytes
+        let storeCalls = StoreCalls(
             deadline: settings.storeCallDeadline, backoff: .storeUnavailable, health: storeHealth, logger: logger)
-        self.metrics = metrics
-        self.logger = logger
+        let reconciler = Reconciler(
+            retry: settings.retry, settle: settings.ambiguousSettle, clock: settings.settleClock, logger: logger)
+        self.claims = ClaimLoop(
+            store: store, owner: settings.owner, leaseDuration: settings.leaseDuration, storeCalls: storeCalls,
+            execution: CommandExecution(
+                retry: settings.retry, reconciler: reconciler, store: store, storeCalls: storeCalls, metrics: metrics,
+                logger: logger),
+            logger: logger)
     }
 
     /// Processes one delivery of a command. Throws only `CancellationError` (shutdown or
@@ -82,9 +92,9 @@ public final class CommandProcessor: Sendable {
     /// Once a request was sent, its answer is awaited and its outcome stored first.
     public func process(_ incoming: IncomingCommand) async throws -> CommandOutcome {
         let command: CouponCommand
-        switch CommandDecoder.decode(incoming.bytes, topicKind: incoming.kind, maxBytes: settings.maxCommandBytes) {
+        switch CommandDecoder.decode(incoming.bytes, topicKind: incoming.kind, maxBytes: maxCommandBytes) {
         case .failure(let rejection):
-            return rejected(rejection, incoming)
+            return ResultEventFactory.rejected(rejection, incoming)
         case .success(let decoded):
             command = decoded
         }
@@ -97,302 +107,13 @@ public final class CommandProcessor: Sendable {
             rejection.provider = command.provider
             rejection.operation = command.operation
             rejection.merchant = command.merchant
-            return rejected(rejection, incoming)
+            return ResultEventFactory.rejected(rejection, incoming)
         }
         let key = IdempotencyKey(provider: command.provider, merchant: route.merchant, outRequestNo: command.outRequestNo)
-        let fingerprint = CommandFingerprint(command: command, merchant: route.merchant)
-        let context = Context(command: command, route: route, key: key, fingerprint: fingerprint, source: incoming.source)
-        let request = ClaimRequest(
-            key: key, fingerprint: fingerprint, owner: settings.owner, leaseDuration: settings.leaseDuration,
-            source: "\(incoming.source.topic)/\(incoming.source.partition)/\(incoming.source.offset)")
-
-        var busy = 0
-        while true {
-            let claimSent = ContinuousClock.now
-            let claim: ClaimOutcome
-            do {
-                claim = try await storeCalls.run("claim") { try await self.store.claim(request) }
-            } catch let error as StoreError {
-                var rejection = CommandRejection(field: nil, reason: "not storable: \(error)", outRequestNo: command.outRequestNo)
-                rejection.provider = command.provider
-                rejection.operation = command.operation
-                rejection.merchant = route.merchant
-                return rejected(rejection, incoming)
-            }
-            switch claim {
-            case .claimed(let record), .takenOver(let record), .reopened(let record):
-                guard let lease = claim.lease else { continue }
-                if case .takenOver = claim {
-                    logger.warning("lease expired, taking over", metadata: [
-                        "out_request_no": "\(key.outRequestNo)", "earlier_attempts": "\(record.attempts)",
-                        "in_doubt": "\(record.inDoubt)",
-                    ])
-                }
-                let holder = LeaseHolder(
-                    lease: lease, duration: settings.leaseDuration, grantedAfter: claimSent, store: store,
-                    calls: storeCalls, logger: logger)
-                // Only an earlier attempt that may have reached the provider can have taken effect.
-                let askFirst = record.inDoubt && command.operation.kind == .issue
-                if let outcome = try await executeAndStore(context, holder: holder, askFirst: askFirst) { return outcome }
-            case .alreadyFinal(let record):
-                return replay(record, context: context)
-            case .conflict:
-                let cause = DeadLetterCause(
-                    code: .idempotencyConflict,
-                    reason: "out_request_no was used before with different content", field: "out_request_no")
-                let event = makeEvent(
-                    context, status: .rejected, data: nil,
-                    error: ResultError(code: .idempotencyConflict, message: cause.reason, retryable: false), attempts: 0)
-                return CommandOutcome(result: event, deadLetter: cause)
-            case .inProgress:
-                // Another delivery holds the key (in this process or another); never call twice at once.
-                busy += 1
-                try await Task.sleep(for: RetryPolicy.keyBusy.ceiling(afterAttempt: busy))
-            }
-        }
-    }
-
-    private struct Context: Sendable {
-        var command: CouponCommand
-        var route: ProviderDirectory.Route
-        var key: IdempotencyKey
-        var fingerprint: CommandFingerprint
-        var source: SourcePosition
-    }
-
-    /// What the provider calls came to.
-    private struct Execution: Sendable {
-        var status: ResultStatus
-        var data: JSONValue?
-        var error: ResultError?
-        var attempts: Int
-        var calls: Int
-    }
-
-    /// What one shielded attempt came to.
-    private enum Step: Sendable {
-        case done(Execution)
-        case retry(ProviderFailure)
-    }
-
-    /// Executes under `holder`'s lease and stores the outcome. Nil when the lease was lost to
-    /// another holder: claim again (wait for it, then replay what it stored). An outcome that
-    /// was not stored is never returned for publishing.
-    private func executeAndStore(_ context: Context, holder: LeaseHolder, askFirst: Bool) async throws -> CommandOutcome? {
-        let execution: Execution
-        do {
-            execution = try await execute(context, holder: holder, askFirst: askFirst)
-        } catch is LeaseHolder.Lost {
-            logger.notice("lease lost to a newer holder; claiming again", metadata: [
-                "out_request_no": "\(context.key.outRequestNo)", "lease": "\(holder.lease)",
-            ])
-            return nil
-        }
-        let event = makeEvent(context, status: execution.status, data: execution.data, error: execution.error,
-                              attempts: execution.attempts)
-        let outcome = StoredOutcome(
-            status: event.status, resultEvent: event.encoded(),
-            reopenable: event.status == .failed && event.error?.retryable == true)
-        let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
-        guard stored else {
-            // A newer token holds the key: its outcome is the one of record, never ours.
-            logger.warning("lease lost before the outcome was stored; the stored outcome decides", metadata: [
-                "out_request_no": "\(context.key.outRequestNo)", "status": "\(event.status.rawValue)",
-            ])
-            let record = try await storeCalls.run("record") { try await self.store.record(for: context.key) }
-            guard let record, record.state == .final else { return nil }
-            var replayed = replay(record, context: context)
-            replayed.providerCalls = execution.calls
-            return replayed
-        }
-        return CommandOutcome(result: event, deadLetter: deadLetterCause(of: event), providerCalls: execution.calls)
-    }
-
-    private func execute(_ context: Context, holder: LeaseHolder, askFirst: Bool) async throws -> Execution {
-        let command = context.command
-        if askFirst {
-            // An earlier holder's attempt may have issued before it died or gave up.
-            switch try await findEarlierEffect(context, holder: holder) {
-            case .found(let data): return Execution(status: .succeeded, data: data, error: nil, attempts: 1, calls: 0)
-            case .unknowable:
-                return unknown("an earlier attempt may have issued the coupon and \(command.provider.rawValue) cannot be asked", calls: 0)
-            case .notFound:
-                try await holder.recordNoEffect(flag: nil)
-            }
-        }
-        let started = ContinuousClock.now
-        var attempt = 0
-        var calls = 0
-        while true {
-            attempt += 1
-            try Task.checkCancellation()
-            try await context.route.limiter.acquire()
-            _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt)
-            calls += 1
-            // From here the request may reach the provider: its answer is awaited and decided
-            // on whatever happens to this task; only a further attempt is skipped when cancelled.
-            let step = try await runShielded { [attempt, calls] flag in
-                try await self.attempt(context, holder: holder, attempt: attempt, calls: calls, flag: flag)
-            }
-            switch step {
-            case .done(let execution):
-                return execution
-            case .retry(let failure):
-                guard let delay = settings.retry.delay(
-                    afterAttempt: attempt, elapsed: started.duration(to: .now), random: Double.random(in: 0...1))
-                else {
-                    return Execution(status: .failed, data: nil, error: failure.resultError, attempts: attempt, calls: calls)
-                }
-                metrics.retry(command: command, code: failure.code)
-                try await Task.sleep(for: delay)
-            }
-        }
-    }
-
-    /// One provider call and what its answer means, run shielded: it is never cut short.
-    private func attempt(
-        _ context: Context, holder: LeaseHolder, attempt: Int, calls: Int, flag: CancellationFlag
-    ) async throws -> Step {
-        let command = context.command
-        let isIssue = command.operation.kind == .issue
-        let callStarted = ContinuousClock.now
-        let answer: Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
-            do throws(ProviderFailure) {
-                return .success(try await context.route.client.execute(command))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let failure: ProviderFailure
-        switch answer {
-        case .success(let data):
-            metrics.providerCall(command: command, outcome: "ok", duration: callStarted.duration(to: .now))
-            return .done(Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls))
-        case .failure(let error):
-            failure = error
-            metrics.providerCall(command: command, outcome: failure.code.rawValue, duration: callStarted.duration(to: .now))
-        }
-        if failure.code == .invalidCommand {
-            // Refused by the provider module before anything was sent: the command is invalid.
-            try await holder.recordNoEffect(flag: flag)
-            return .done(Execution(
-                status: .rejected, data: nil, error: ResultError(code: .invalidCommand, message: failure.message, retryable: false),
-                attempts: 0, calls: calls - 1))
-        }
-        if isIssue {
-            if failure.ambiguous {
-                // It may have been processed. Cancelled: leave it in doubt under the claim; the
-                // next holder asks the provider before anything is sent again.
-                if flag.isRaised { throw CancellationError() }
-                switch try await findEarlierEffect(context, holder: holder) {
-                case .found(let data):
-                    return .done(Execution(status: .succeeded, data: data, error: nil, attempts: attempt, calls: calls))
-                case .unknowable:
-                    return .done(unknown("\(failure.message); the request may have been processed", calls: calls,
-                                         attempts: attempt, providerCode: failure.providerCode))
-                case .notFound:
-                    break  // not processed after all: the failure decides as usual
-                }
-            }
-            try await holder.recordNoEffect(flag: flag)
-        }
-        guard failure.retryable else {
-            return .done(Execution(status: .failed, data: nil, error: failure.resultError, attempts: attempt, calls: calls))
-        }
-        // Nothing is in doubt now: a cancelled command stops before it sends again.
-        if flag.isRaised { throw CancellationError() }
-        return .retry(failure)
-    }
-
-    /// Asks the provider whether an earlier attempt took effect, under a heartbeat. Not found is
-    /// asked again after `ambiguousSettle` (a request the worker stopped waiting for may still
-    /// land) before anyone may send it again.
-    private func findEarlierEffect(_ context: Context, holder: LeaseHolder) async throws -> Reconciliation {
-        let settle = settings.ambiguousSettle
-        return try await holder.withHeartbeat {
-            let answer = try await self.reconcile(context)
-            guard case .notFound = answer else { return answer }
-            try await Task.sleep(for: settle)
-            return try await self.reconcile(context)
-        }
-    }
-
-    /// Asks the provider whether an earlier attempt took effect, retrying transient failures;
-    /// when it cannot be found out, the answer is `.unknowable`.
-    private func reconcile(_ context: Context) async throws -> Reconciliation {
-        let started = ContinuousClock.now
-        var attempt = 0
-        while true {
-            attempt += 1
-            try await context.route.limiter.acquire()
-            do {
-                return try await context.route.client.reconcile(context.command)
-            } catch {
-                guard error.retryable,
-                    let delay = settings.retry.delay(
-                        afterAttempt: attempt, elapsed: started.duration(to: .now), random: Double.random(in: 0...1))
-                else {
-                    logger.error("reconciliation failed", metadata: [
-                        "out_request_no": "\(context.key.outRequestNo)", "error": "\(error.message)",
-                    ])
-                    return .unknowable
-                }
-                try await Task.sleep(for: delay)
-            }
-        }
-    }
-
-    private func unknown(_ message: String, calls: Int, attempts: Int = 1, providerCode: String? = nil) -> Execution {
-        Execution(
-            status: .unknown, data: nil,
-            error: ResultError(code: .outcomeUnknown, message: message, providerCode: providerCode, retryable: false),
-            attempts: attempts, calls: calls)
-    }
-
-    /// A stored outcome that a person must look at is dead-lettered every time it is
-    /// published, replays included: a dead letter lost with a crash comes back with the replay.
-    private func deadLetterCause(of event: ResultEvent) -> DeadLetterCause? {
-        switch event.status {
-        case .unknown: DeadLetterCause(code: .outcomeUnknown, reason: event.error?.message ?? "outcome unknown")
-        case .rejected:
-            DeadLetterCause(code: event.error?.code ?? .invalidCommand, reason: event.error?.message ?? "rejected")
-        case .succeeded, .failed: nil
-        }
-    }
-
-    private func replay(_ record: IdempotencyRecord, context: Context) -> CommandOutcome {
-        guard let bytes = record.resultEvent,
-            var event = try? JSONDecoder().decode(ResultEvent.self, from: Data(bytes))
-        else {
-            let event = makeEvent(
-                context, status: .failed, data: nil,
-                error: ResultError(code: .internalError, message: "stored result is unreadable", retryable: false),
-                attempts: record.attempts)
-            return CommandOutcome(
-                result: event, deadLetter: DeadLetterCause(code: .internalError, reason: "stored result is unreadable"))
-        }
-        event.replayed = true
-        event.source = context.source
-        return CommandOutcome(result: event, deadLetter: deadLetterCause(of: event))
-    }
-
-    private func rejected(_ rejection: CommandRejection, _ incoming: IncomingCommand) -> CommandOutcome {
-        CommandOutcome(
-            result: ResultEvent.rejected(
-                rejection, message: incoming.bytes, topicKind: incoming.kind, source: incoming.source, at: Date()),
-            deadLetter: DeadLetterCause(code: rejection.code, reason: rejection.reason, field: rejection.field))
-    }
-
-    private func makeEvent(_ context: Context, status: ResultStatus, data: JSONValue?, error: ResultError?,
-                           attempts: Int) -> ResultEvent
-    {
-        ResultEvent(
-            eventId: ResultEvent.eventID(
-                outRequestNo: context.key.outRequestNo, key: context.key, status: status, fingerprint: context.fingerprint),
-            outRequestNo: context.key.outRequestNo, command: context.command.operation.kind,
-            provider: context.command.provider.rawValue, operation: context.command.operation.rawValue,
-            merchant: context.key.merchant, status: status, data: data, error: error, attempts: attempts,
-            replayed: false, occurredAt: ResultEvent.timestamp(Date()), source: context.source)
+        let context = CommandContext(
+            command: command, route: route, key: key, fingerprint: CommandFingerprint(command: command, merchant: route.merchant),
+            source: incoming.source)
+        return try await claims.decide(context, incoming: incoming)
     }
 }
 

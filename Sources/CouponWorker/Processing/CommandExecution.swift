@@ -1,0 +1,183 @@
+import CouponModel
+import IdempotencyStore
+import Logging
+
+/// Executes one claimed command under its lease and stores the outcome: provider calls with
+/// rate limit and retries, an ambiguous issue reconciled before anything is sent again, and
+/// the final outcome stored (fenced by the lease's token) before it is returned.
+///
+/// - Before every call the lease is renewed and the attempt counted (one statement); a call
+///   starts only while the lease surely covers the provider's worst case.
+/// - Once a request may have reached the provider, its answer is awaited and its outcome
+///   stored even when the command's task is cancelled (`runShielded`); only a further attempt
+///   is skipped then.
+/// - An outcome the store refused (a newer token holds the key) is never returned: the stored
+///   one is, or nil to claim again.
+struct CommandExecution: Sendable {
+    let retry: RetryPolicy
+    let reconciler: Reconciler
+    let store: any IdempotencyStore
+    let storeCalls: StoreCalls
+    let metrics: WorkerMetrics
+    let logger: Logger
+
+    /// What the provider calls came to.
+    struct Decision: Sendable {
+        var status: ResultStatus
+        var data: JSONValue?
+        var error: ResultError?
+        var attempts: Int
+        var calls: Int
+
+        static func succeeded(_ data: JSONValue, attempts: Int, calls: Int) -> Decision {
+            Decision(status: .succeeded, data: data, error: nil, attempts: attempts, calls: calls)
+        }
+
+        static func failed(_ error: ResultError, attempts: Int, calls: Int) -> Decision {
+            Decision(status: .failed, data: nil, error: error, attempts: attempts, calls: calls)
+        }
+
+        /// The provider may have issued and cannot tell: `unknown`, for a person to look at.
+        static func unknown(_ message: String, calls: Int, attempts: Int = 1, providerCode: String? = nil) -> Decision {
+            Decision(
+                status: .unknown, data: nil,
+                error: ResultError(code: .outcomeUnknown, message: message, providerCode: providerCode, retryable: false),
+                attempts: attempts, calls: calls)
+        }
+    }
+
+    /// What one shielded attempt came to.
+    private enum Step: Sendable {
+        case done(Decision)
+        case retry(ProviderFailure)
+    }
+
+    /// Executes under `holder`'s lease and stores the outcome. `askFirst`: an earlier holder's
+    /// attempt may have taken effect, so the provider is asked before anything is sent. Nil
+    /// when the lease was lost to another holder: claim again (wait for it, then replay what
+    /// it stored).
+    func executeAndStore(_ context: CommandContext, holder: LeaseHolder, askFirst: Bool) async throws -> CommandOutcome? {
+        let result: Decision
+        do {
+            result = try await execute(context, holder: holder, askFirst: askFirst)
+        } catch is LeaseHolder.Lost {
+            logger.notice("lease lost to a newer holder; claiming again", metadata: [
+                "out_request_no": "\(context.key.outRequestNo)", "lease": "\(holder.lease)",
+            ])
+            return nil
+        }
+        let event = ResultEventFactory.event(
+            context, status: result.status, data: result.data, error: result.error, attempts: result.attempts)
+        let outcome = StoredOutcome(
+            status: event.status, resultEvent: event.encoded(),
+            reopenable: event.status == .failed && event.error?.retryable == true)
+        let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
+        guard stored else {
+            // A newer token holds the key: its outcome is the one of record, never ours.
+            logger.warning("lease lost before the outcome was stored; the stored outcome decides", metadata: [
+                "out_request_no": "\(context.key.outRequestNo)", "status": "\(event.status.rawValue)",
+            ])
+            let record = try await storeCalls.run("record") { try await self.store.record(for: context.key) }
+            guard let record, record.state == .final else { return nil }
+            var replayed = ResultEventFactory.replay(record, context: context)
+            replayed.providerCalls = result.calls
+            return replayed
+        }
+        return ResultEventFactory.outcome(of: event, providerCalls: result.calls)
+    }
+
+    private func execute(_ context: CommandContext, holder: LeaseHolder, askFirst: Bool) async throws -> Decision {
+        let command = context.command
+        if askFirst {
+            // An earlier holder's attempt may have issued before it died or gave up.
+            switch try await reconciler.findEarlierEffect(context, holder: holder) {
+            case .found(let data): return .succeeded(data, attempts: 1, calls: 0)
+            case .unknowable:
+                return .unknown("an earlier attempt may have issued the coupon and \(command.provider.rawValue) cannot be asked", calls: 0)
+            case .notFound:
+                try await holder.recordNoEffect(flag: nil)
+            }
+        }
+        let started = ContinuousClock.now
+        var attempt = 0
+        var calls = 0
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            try await context.route.limiter.acquire()
+            _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt)
+            calls += 1
+            // From here the request may reach the provider: its answer is awaited and decided
+            // on whatever happens to this task; only a further attempt is skipped when cancelled.
+            let step = try await runShielded { [attempt, calls] flag in
+                try await self.attempt(context, holder: holder, attempt: attempt, calls: calls, flag: flag)
+            }
+            switch step {
+            case .done(let result):
+                return result
+            case .retry(let failure):
+                guard let delay = retry.delay(afterAttempt: attempt, since: started) else {
+                    return .failed(failure.resultError, attempts: attempt, calls: calls)
+                }
+                metrics.retry(command: command, code: failure.code)
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// One provider call and what its answer means, run shielded: it is never cut short.
+    private func attempt(
+        _ context: CommandContext, holder: LeaseHolder, attempt: Int, calls: Int, flag: CancellationFlag
+    ) async throws -> Step {
+        let command = context.command
+        let isIssue = command.operation.kind == .issue
+        let callStarted = ContinuousClock.now
+        let answer: Swift.Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
+            do throws(ProviderFailure) {
+                return .success(try await context.route.client.execute(command))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let failure: ProviderFailure
+        switch answer {
+        case .success(let data):
+            metrics.providerCall(command: command, outcome: "ok", duration: callStarted.duration(to: .now))
+            return .done(.succeeded(data, attempts: attempt, calls: calls))
+        case .failure(let error):
+            failure = error
+            metrics.providerCall(command: command, outcome: failure.code.rawValue, duration: callStarted.duration(to: .now))
+        }
+        if failure.code == .invalidCommand {
+            // Refused by the provider module before anything was sent: the command is invalid.
+            try await holder.recordNoEffect(flag: flag)
+            return .done(Decision(
+                status: .rejected, data: nil, error: ResultError(code: .invalidCommand, message: failure.message, retryable: false),
+                attempts: 0, calls: calls - 1))
+        }
+        if isIssue {
+            if failure.ambiguous {
+                // It may have been processed. Cancelled: leave it in doubt under the claim; the
+                // next holder asks the provider before anything is sent again.
+                if flag.isRaised { throw CancellationError() }
+                switch try await reconciler.findEarlierEffect(context, holder: holder) {
+                case .found(let data):
+                    return .done(.succeeded(data, attempts: attempt, calls: calls))
+                case .unknowable:
+                    return .done(.unknown(
+                        "\(failure.message); the request may have been processed", calls: calls, attempts: attempt,
+                        providerCode: failure.providerCode))
+                case .notFound:
+                    break  // not processed after all: the failure decides as usual
+                }
+            }
+            try await holder.recordNoEffect(flag: flag)
+        }
+        guard failure.retryable else {
+            return .done(.failed(failure.resultError, attempts: attempt, calls: calls))
+        }
+        // Nothing is in doubt now: a cancelled command stops before it sends again.
+        if flag.isRaised { throw CancellationError() }
+        return .retry(failure)
+    }
+}

@@ -1,0 +1,52 @@
+import CouponModel
+import Logging
+
+/// Finds out whether an earlier attempt of an issue took effect at the provider, before
+/// anything is sent again: after an ambiguous failure (timeout, reset), and on taking over a
+/// lease whose holder may have reached the provider.
+///
+/// "Not found" is not believed at once: a request the worker stopped waiting for may still be
+/// on its way. It is asked again after `settle` (waited on `clock`), and only a second "not
+/// found" lets the caller send again. Where the provider cannot be asked (zvcms, or every try
+/// failed) the answer is `.unknowable` and nothing is sent again.
+struct Reconciler: Sendable {
+    /// Retries of a reconciliation call that failed transiently.
+    let retry: RetryPolicy
+    /// How long a request that was not found is given to land before it is asked again.
+    let settle: Duration
+    /// The clock the settle is waited on (a test moves it by hand).
+    let clock: any Clock<Duration>
+    let logger: Logger
+
+    /// Asks the provider whether an earlier attempt took effect, under `holder`'s heartbeat.
+    func findEarlierEffect(_ context: CommandContext, holder: LeaseHolder) async throws -> Reconciliation {
+        try await holder.withHeartbeat {
+            let answer = try await self.reconcile(context)
+            guard case .notFound = answer else { return answer }
+            try await self.clock.sleep(for: self.settle)
+            return try await self.reconcile(context)
+        }
+    }
+
+    /// One question to the provider, retrying transient failures; `.unknowable` when it
+    /// cannot be found out.
+    private func reconcile(_ context: CommandContext) async throws -> Reconciliation {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            try await context.route.limiter.acquire()
+            do {
+                return try await context.route.client.reconcile(context.command)
+            } catch {
+                guard error.retryable, let delay = retry.delay(afterAttempt: attempt, since: started) else {
+                    logger.error("reconciliation failed", metadata: [
+                        "out_request_no": "\(context.key.outRequestNo)", "error": "\(error.message)",
+                    ])
+                    return .unknowable
+                }
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+}
