@@ -30,6 +30,11 @@ import Synchronization
 ///   only then does the revoke return and the Kafka layer commit the stored offsets.
 /// - Shutdown (`ServiceLifecycle` graceful shutdown, i.e. SIGTERM/SIGINT): the same as a
 ///   revoke of everything, then the consumer closes and the producer flushes.
+///
+/// Read on from `consume()`: each step is one type — `Admission` (slot, flow control, the
+/// key's turn, and the way out), `CommandProcessor` (decode, claim, call, store),
+/// `ResultPublisher` (result and dead letter, acknowledged), then the offset; around them
+/// `FetchGateFeed`, `RevokeCoordinator`, `LagReporter`, `OutcomeLog` and ``Status``.
 public final class CouponWorker: Service, Sendable {
     /// Topics and limits of the pipeline.
     public struct Configuration: Sendable {
@@ -57,18 +62,17 @@ public final class CouponWorker: Service, Sendable {
     private let configuration: Configuration
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
+    private let admission: Admission
+    private let fetchGate: FetchGateFeed
     private let processor: CommandProcessor
     private let publisher: ResultPublisher
+    private let outcomeLog: OutcomeLog
     private let flows: PartitionFlows
-    /// The only caller of the consumer's pause and resume.
-    private let applier: PauseApplier
     /// The rebalance listener; shutdown drains through it too, as a revoke of everything.
     private let revokes: RevokeCoordinator
-    private let assignmentClock: AssignmentClock
+    private let lagReporter: LagReporter
     /// Why the consumer stopped, when it was not asked to (a fatal error).
     private let consumerFailure = Mutex<KafkaError?>(nil)
-    private let scheduler = KeyedScheduler()
-    private let limit: InFlightLimit
     private let metrics: WorkerMetrics
     private let logger: Logger
     /// Whether the store answered last time; readiness reads it.
@@ -85,7 +89,6 @@ public final class CouponWorker: Service, Sendable {
         self.producer = producer
         self.metrics = metrics
         self.logger = logger
-        self.limit = InFlightLimit(capacity: configuration.maxInFlight)
         let flows = PartitionFlows(
             partitionBufferLimit: configuration.partitionBufferLimit, gate: FetchGate(maxInFlight: configuration.maxInFlight))
         self.flows = flows
@@ -93,61 +96,35 @@ public final class CouponWorker: Service, Sendable {
         self.storeHealth = storeHealth
         let consumerSlot = PartitionPauserSlot()
         let applier = PauseApplier(pauser: consumerSlot, desired: { flows.desiredPaused }, metrics: metrics, logger: logger)
-        self.applier = applier
         let assignmentClock = AssignmentClock(metrics: metrics)
-        self.assignmentClock = assignmentClock
         let revokes = RevokeCoordinator(
             flows: flows, applier: applier, grace: configuration.revokeGrace, clock: assignmentClock, logger: logger)
         self.revokes = revokes
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: revokes, logger: logger)
         consumerSlot.fill(consumer)  // before `subscribe`: no rebalance can reach the applier earlier
         self.consumer = consumer
+        self.admission = Admission(
+            flows: flows, limit: InFlightLimit(capacity: configuration.maxInFlight), scheduler: KeyedScheduler(),
+            applier: applier, stuckCommandLimit: configuration.stuckCommandLimit, metrics: metrics, logger: logger)
+        self.fetchGate = FetchGateFeed(flows: flows, applier: applier, buffered: { consumer.messages.buffered })
         self.processor = CommandProcessor(
             store: store, providers: providers, settings: settings, storeHealth: storeHealth, metrics: metrics,
             logger: logger)
         self.publisher = ResultPublisher(
             producer: producer,
             topics: .init(results: configuration.resultsTopic, deadLetters: configuration.deadLetterTopic), logger: logger)
+        self.outcomeLog = OutcomeLog(logger: logger)
+        self.lagReporter = LagReporter(
+            consumer: consumer, flows: flows, assignmentClock: assignmentClock, interval: configuration.lagInterval,
+            stuckCommandLimit: configuration.stuckCommandLimit, metrics: metrics, logger: logger)
     }
 
-    /// A snapshot for `/healthz`, `/readyz` and operators.
-    public struct Status: Sendable, Hashable {
-        public var assignedPartitions: Int
-        public var pausedPartitions: Int
-        public var inFlight: Int
-        public var storeError: String?
-        /// How long the longest-running command has run.
-        public var oldestCommandAge: Duration?
-        public var stuckCommandLimit: Duration
-        /// Partitions that cannot make progress, one line each (`PartitionStall.description`,
-        /// e.g. "coupon.commands.issue[3]: command at offset 42 abandoned"): a command abandoned
-        /// outside a revoke, or one running past `stuckCommandLimit`. Any makes the instance not live.
-        public var stalledPartitions: [String]
-
-        public init(
-            assignedPartitions: Int, pausedPartitions: Int, inFlight: Int, storeError: String?,
-            oldestCommandAge: Duration?, stuckCommandLimit: Duration, stalledPartitions: [String] = []
-        ) {
-            self.assignedPartitions = assignedPartitions
-            self.pausedPartitions = pausedPartitions
-            self.inFlight = inFlight
-            self.storeError = storeError
-            self.oldestCommandAge = oldestCommandAge
-            self.stuckCommandLimit = stuckCommandLimit
-            self.stalledPartitions = stalledPartitions
-        }
-
-        /// Ready for work: partitions assigned and the store answering.
-        public var isReady: Bool { assignedPartitions > 0 && storeError == nil }
-        /// Not stuck: no command has outlived `stuckCommandLimit`, and no partition is stalled.
-        public var isLive: Bool { (oldestCommandAge ?? .zero) < stuckCommandLimit && stalledPartitions.isEmpty }
-    }
-
+    /// See ``Status``.
     public var status: Status {
         let assigned = (try? consumer.assignment().count) ?? 0
         let now = ContinuousClock.now
         return Status(
-            assignedPartitions: assigned, pausedPartitions: applier.pausedCount, inFlight: limit.inUse,
+            assignedPartitions: assigned, pausedPartitions: admission.applier.pausedCount, inFlight: admission.limit.inUse,
             storeError: storeHealth.lastError, oldestCommandAge: flows.oldestRunning(at: now),
             stuckCommandLimit: configuration.stuckCommandLimit,
             stalledPartitions: flows.stalls(at: now, limit: configuration.stuckCommandLimit).map(\.description).sorted())
@@ -161,8 +138,8 @@ public final class CouponWorker: Service, Sendable {
             "topics": "\(configuration.issueTopic),\(configuration.queryTopic)", "max_in_flight": "\(configuration.maxInFlight)",
         ])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.reportLag() }
-            group.addTask { await self.watchFetchGate() }
+            group.addTask { await self.lagReporter.run() }
+            group.addTask { await self.fetchGate.watch() }
             await cancelWhenGracefulShutdown {
                 await self.consume()
             }
@@ -194,11 +171,22 @@ public final class CouponWorker: Service, Sendable {
         public var description: String { "the Kafka consumer failed: \(cause)" }
     }
 
+    // MARK: The pipeline, one record at a time
+
+    /// consume: reads records until cancelled, or until the consumer fails for good.
     private func consume() async {
         do {
             for try await message in consumer.messages {
                 if Task.isCancelled { break }
-                guard await admit(message) else { break }
+                metrics.consumed(topic: message.topic)
+                await fetchGate.observe()
+                let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
+                // admit: a slot, flow control's verdict, the key's turn and the command's task.
+                let admitted = await admission.admit(message) { id, turn in
+                    let acknowledged = await self.processAndPublish(message, kind: kind, turn: turn)
+                    await self.admission.finish(id, acknowledged: acknowledged, storeOffset: self.storeOffset)
+                }
+                guard admitted else { break }  // cancelled while waiting for a slot
             }
         } catch {
             // A fatal consumer error (fenced by another instance with the same instance id,
@@ -210,82 +198,11 @@ public final class CouponWorker: Service, Sendable {
         }
     }
 
-    /// Takes a slot and starts `message`'s command, unless flow control drops the record.
-    /// Returns false when reading must stop (cancelled while waiting for a slot).
-    private func admit(_ message: KafkaConsumerMessage) async -> Bool {
-        metrics.consumed(topic: message.topic)
-        await observeBuffer()
-        do { try await limit.acquire() } catch { return false }
-        let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
-        // The task is created inside the admission, under flow control's lock: a revoke
-        // either sees it or has stopped the admission.
-        let admission = flows.admit(message, at: .now) { id in
-            let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? "\(message.topic)/\(message.partition)/\(message.offset)"
-            let turn = scheduler.enqueue(key: key)
-            return Task {
-                let acknowledged = await self.handle(message, kind: kind, turn: turn)
-                await self.finished(id, acknowledged: acknowledged)
-            }
-        }
-        switch admission {
-        case .start(_, let pausesChanged):
-            metrics.inFlight(limit.inUse)
-            if pausesChanged { await applier.apply() }
-        case .stale:
-            limit.release()
-            metrics.stale(topic: message.topic)
-            logger.debug("record fetched before a rebalance; dropped", metadata: [
-                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-            ])
-        case .redelivered:
-            limit.release()
-            metrics.redelivered(topic: message.topic)
-            logger.warning("record delivered again in the same assignment; dropped (it is running or done)", metadata: [
-                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-            ])
-        }
-        return true
-    }
-
-    /// Ends a command: stores its partition's offset if the prefix grew, frees its slot,
-    /// applies what changed in the desired pauses, and reports a partition it stalled.
-    private func finished(_ id: PartitionFlows.CommandID, acknowledged: Bool) async {
-        let completion = flows.finish(id, acknowledged: acknowledged) { partition, next in
-            do { try consumer.storeOffset(partition, nextOffset: next) } catch {
-                logger.warning("offset store failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
-            }
-        }
-        limit.release()
-        metrics.inFlight(limit.inUse)
-        if let stall = completion.stall {
-            logger.error(
-                "partition stalled: a command was abandoned outside a revoke; its offset cannot be committed past it until the partition moves; /healthz reports not live",
-                metadata: ["partition": "\(stall.partition)", "offset": "\(id.offset)"])
-            metrics.stalledPartitions(flows.stalls(at: .now, limit: configuration.stuckCommandLimit).count)
-        }
-        if completion.pausesChanged { await applier.apply() }
-    }
-
-    /// Feeds the consumer's buffer depth to the fetch gate, and applies a change.
-    private func observeBuffer() async {
-        if flows.observeBuffer(consumer.messages.buffered) {
-            await applier.apply()
-        }
-    }
-
-    /// Reads the buffer depth while the reading loop waits for a slot (the store or the
-    /// results topic is down) and reads no record that would.
-    private func watchFetchGate() async {
-        while !Task.isCancelled {
-            await observeBuffer()
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    /// Runs one command in its key's turn; true when its result (and dead letter) were acknowledged.
-    private func handle(_ message: KafkaConsumerMessage, kind: CommandKind, turn: KeyedScheduler.Turn) async -> Bool {
-        await scheduler.wait(for: turn)
-        defer { scheduler.end(turn) }
+    /// process → publish: runs one command in its key's turn; true when its result (and dead
+    /// letter) were acknowledged by Kafka.
+    private func processAndPublish(_ message: KafkaConsumerMessage, kind: CommandKind, turn: KeyedScheduler.Turn) async -> Bool {
+        await admission.scheduler.wait(for: turn)
+        defer { admission.scheduler.end(turn) }
         let started = ContinuousClock.now
         let incoming = IncomingCommand(
             bytes: message.value, kind: kind,
@@ -309,60 +226,24 @@ public final class CouponWorker: Service, Sendable {
                 if result.replayed { metrics.replayed() }
                 metrics.commandLatency(started.duration(to: .now), status: result.status)
             }
-            logOutcome(outcome, message: message, latency: started.duration(to: .now))
+            outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
             return true
         } catch {
-            logger.notice("command abandoned", metadata: [
-                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-            ])
+            outcomeLog.abandoned(message)
             return false
         }
     }
 
-    private func logOutcome(_ outcome: CommandOutcome, message: KafkaConsumerMessage, latency: Duration) {
-        // Built only when it will be written: this runs once per command.
-        guard logger.logLevel <= .info else { return }
-        var metadata: Logger.Metadata = [
-            "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-            "latency_ms": "\(Int(latency.seconds * 1000))",
-        ]
-        if let result = outcome.result {
-            metadata["out_request_no"] = "\(result.outRequestNo)"
-            metadata["operation"] = "\(result.operation ?? "-")"
-            metadata["status"] = "\(result.status.rawValue)"
-            metadata["attempts"] = "\(result.attempts)"
-            metadata["replayed"] = "\(result.replayed)"
-            if let error = result.error { metadata["error_code"] = "\(error.code.rawValue)" }
+    /// offset: the partition's next offset to commit, once its contiguous prefix of
+    /// acknowledged commands grew (called by flow control, in prefix order).
+    private func storeOffset(_ partition: KafkaTopicPartition, next: Int64) {
+        do { try consumer.storeOffset(partition, nextOffset: next) } catch {
+            logger.warning("offset store failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
         }
-        if let cause = outcome.deadLetter { metadata["dead_letter"] = "\(cause.code.rawValue)" }
-        logger.info("command done", metadata: metadata)
     }
 
     /// A revoke of everything: returns once every command's task has stopped.
     private func drainAll() async {
         await revokes.partitionsRevoked(flows.partitions)
-    }
-
-    /// Reads consumer lag into metrics and reports stalled partitions, every `lagInterval`.
-    private func reportLag() async {
-        while !Task.isCancelled {
-            for (tp, lag) in consumer.consumerLag() {
-                metrics.consumerLag(topic: tp.topic, partition: tp.partition, lag: lag)
-            }
-            reportStalls()
-            assignmentClock.report()
-            try? await Task.sleep(for: configuration.lagInterval)
-        }
-    }
-
-    /// Logs each newly stuck command once, and counts the stalled partitions.
-    private func reportStalls() {
-        let now = ContinuousClock.now
-        for stall in flows.newlyStuck(at: now, limit: configuration.stuckCommandLimit) {
-            logger.critical("partition stalled: a command has run past the stuck-command limit; /healthz reports not live", metadata: [
-                "partition": "\(stall.partition)", "stall": "\(stall)",
-            ])
-        }
-        metrics.stalledPartitions(flows.stalls(at: now, limit: configuration.stuckCommandLimit).count)
     }
 }
