@@ -24,6 +24,8 @@ struct RevokeCoordinator: KafkaRebalanceListener {
     let grace: Duration
     let clock: AssignmentClock
     let logger: Logger
+    /// The clock the grace runs on (a test moves it by hand).
+    var graceClock: any Clock<Duration> = ContinuousClock()
 
     func partitionsAssigned(_ partitions: [KafkaTopicPartition]) async {}
 
@@ -58,7 +60,7 @@ struct RevokeCoordinator: KafkaRebalanceListener {
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: grace)
+                try? await graceClock.sleep(for: grace)
                 return false
             }
             if await group.next() == false {

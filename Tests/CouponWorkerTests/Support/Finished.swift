@@ -51,3 +51,17 @@ private final class FirstOffer<Value: Sendable>: Sendable {
         }
     }
 }
+
+/// Waits for `event` to happen, and fails with its name if it has not within `deadline`.
+///
+/// Like ``finished(_:within:)``, the deadline only turns a hang into a named failure; a
+/// correct run never comes near it.
+func expectEvent(
+    _ name: String, within deadline: Duration = .seconds(60), _ event: @escaping @Sendable () async -> Void
+) async throws {
+    let waiting = Task { await event() }
+    guard await finished(waiting, within: deadline) != nil else {
+        waiting.cancel()
+        throw Failure("waited \(deadline) for \(name); it never happened")
+    }
+}
