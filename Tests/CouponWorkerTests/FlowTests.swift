@@ -92,16 +92,28 @@ struct FlowTests {
         #expect(scheduler.activeKeys == 0)
     }
 
-    @Test("the in-flight limit hands a released slot to the longest waiter")
+    @Test("at capacity the next acquire is suspended until a slot is released, and the released slot goes to it")
     func inFlightLimitBlocksAtCapacity() async throws {
         let limit = InFlightLimit(capacity: 2)
         try await limit.acquire()
         try await limit.acquire()
         #expect(limit.inUse == 2)
-        async let third: Void = limit.acquire()
+        let log = EventLog()
+        let third = Task {
+            try await limit.acquire()
+            log.append("third acquired")
+        }
+        // The explicit event: the third acquire is waiting in line, or (a limit that does not
+        // block) already through.
+        while limit.waiting == 0 && log.entries.isEmpty { await Task.yield() }
+        #expect(log.entries.isEmpty, "the third acquire got a slot while every slot was taken")
+        #expect(limit.waiting == 1)
+        log.append("released")
         limit.release()
-        try await third
-        #expect(limit.inUse == 2)
+        try await third.value
+        #expect(log.entries == ["released", "third acquired"], "it resumed only after the release")
+        #expect(limit.inUse == 2, "the released slot went straight to the waiter")
+        #expect(limit.waiting == 0)
         limit.release()
         limit.release()
         #expect(limit.inUse == 0)
