@@ -99,19 +99,71 @@ struct LookupTests {
         }
     }
 
-    @Test("stores that start together migrate one after the other", arguments: StoreBackend.allCases)
+    @Test("stores that start together on an empty database migrate it once, to the latest version, and all work on the same schema",
+          arguments: StoreBackend.allCases)
     func concurrentMigrations(backend: StoreBackend) async throws {
-        try await backend.withLocation { location in
+        // An empty database of its own: on a shared one the schema would already be there and
+        // nothing would migrate concurrently.
+        try await backend.withPrivateLocation { location in
+            let starters = 4
+            let keys = (0..<starters).map { _ in uniqueKey() }
+            let claimed = Countdown(starters)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 {
+                for key in keys {
                     group.addTask {
-                        try await StoreBackend.withStore(at: location) { store, _ in
-                            _ = try await store.claim(claimRequest(uniqueKey()))
+                        // Each opens (and so migrates) at the same time as the others, claims its
+                        // key, then, once every store has claimed, reads every store's key.
+                        do {
+                            try await StoreBackend.withStore(at: location) { store, _ throws in
+                                let claim = try await store.claim(claimRequest(key))
+                                #expect(claim.lease != nil)
+                                await claimed.arrive()
+                                for other in keys {
+                                    let record = try await store.record(for: other)
+                                    #expect(record?.state == .inProgress, "a store sees the records the others wrote")
+                                }
+                            }
+                        } catch {
+                            await claimed.releaseAll()  // the others must not wait for a store that failed
+                            throw error
                         }
                     }
                 }
                 try await group.waitForAll()
             }
+            try await RawDatabase.with(location: location) { database in
+                let versions = try await database.integers(
+                    "SELECT CAST(version AS BIGINT) FROM idempotency_schema_version ORDER BY version")
+                #expect(versions == [1, 2], "every migration applied exactly once, up to the latest")
+                let records = try await database.integers("SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency_records")
+                #expect(records == [Int64(starters)], "one table that all of them wrote to")
+            }
         }
+    }
+}
+
+/// Lets tasks wait until `count` of them have arrived.
+actor Countdown {
+    private var remaining: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { remaining = count }
+
+    /// Counts this arrival and returns once every arrival was counted.
+    func arrive() async {
+        remaining -= 1
+        if remaining <= 0 {
+            for continuation in waiting { continuation.resume() }
+            waiting = []
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Lets every waiter go now (one of them failed and will never arrive).
+    func releaseAll() {
+        remaining = 0
+        for continuation in waiting { continuation.resume() }
+        waiting = []
     }
 }
