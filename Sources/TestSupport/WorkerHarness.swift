@@ -100,11 +100,13 @@ public final class WorkerHarness: Sendable {
     }
 
     /// A worker instance in the harness's group. `owner` names it in lease records;
-    /// `ambiguousSettle` defaults to the provider timeout, as in production.
+    /// `ambiguousSettle` defaults to the provider timeout, as in production, and is waited on
+    /// `settleClock` (a test's manual clock decides when it is over).
     public func makeWorker(
         owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
         leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512,
-        revokeGrace: Duration = .seconds(10), ambiguousSettle: Duration? = nil, store: (any IdempotencyStore)? = nil,
+        revokeGrace: Duration = .seconds(10), ambiguousSettle: Duration? = nil,
+        settleClock: any Clock<Duration> = ContinuousClock(), store: (any IdempotencyStore)? = nil,
         logger: Logger? = nil
     ) throws -> CouponWorker {
         var configuration = CouponWorker.Configuration()
@@ -121,7 +123,7 @@ public final class WorkerHarness: Sendable {
             settings: CommandProcessor.Settings(
                 leaseDuration: leaseDuration,
                 retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
-                owner: owner, ambiguousSettle: ambiguousSettle ?? providerTimeout),
+                owner: owner, ambiguousSettle: ambiguousSettle ?? providerTimeout, settleClock: settleClock),
             logger: logger ?? self.logger)
     }
 
@@ -166,12 +168,31 @@ public final class WorkerHarness: Sendable {
 
 /// Reads results and dead letters like a downstream job, and lets a test wait for them.
 public final class DownstreamReader: Sendable {
+    private struct Waiter {
+        var id: Int
+        var condition: @Sendable (Counts) -> Bool
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
     private struct State {
         var results: [ResultEvent] = []
         var resultMessages: [KafkaConsumerMessage] = []
         var deadLetters: [KafkaConsumerMessage] = []
         var distinct: Set<String> = []
-        var waiters: [(condition: @Sendable (Counts) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [Waiter] = []
+        var nextWaiter = 0
+
+        var counts: Counts { Counts(results: results.count, deadLetters: deadLetters.count, distinct: distinct.count) }
+
+        /// What arrived, for a failure message: the counts and every result in order.
+        var seen: String {
+            let lines = results.map { "\($0.outRequestNo) \($0.status.rawValue)\($0.replayed ? " (replayed)" : "")" }
+            let codes = deadLetters.map { message in
+                message.header(named: "x-coupon-error-code").map { String(decoding: $0, as: UTF8.self) } ?? "?"
+            }
+            return "\(results.count) results [\(lines.joined(separator: ", "))], \(distinct.count) distinct, "
+                + "\(deadLetters.count) dead letters [\(codes.joined(separator: ", "))]"
+        }
     }
 
     /// What arrived so far.
@@ -181,6 +202,15 @@ public final class DownstreamReader: Sendable {
         /// Distinct out_request_nos among the results.
         var distinct: Int
     }
+
+    /// A wait that ran out: what it waited for and what had arrived.
+    public struct WaitTimedOut: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// How long a wait may take before it fails. Generous: it only turns a hang into a failure
+    /// that says what was missing; a passing test never comes near it.
+    public static let deadline: Duration = .seconds(60)
 
     private let consumer: KafkaConsumer
     private let state = Mutex(State())
@@ -197,7 +227,7 @@ public final class DownstreamReader: Sendable {
         let task = Task { [self] in
             do {
                 for try await message in consumer.messages {
-                    let ready = self.state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                    let ready = self.state.withLock { s -> [CheckedContinuation<Void, any Error>] in
                         if message.topic == deadLetterTopic {
                             s.deadLetters.append(message)
                         } else if let event = try? JSONDecoder().decode(ResultEvent.self, from: Data(message.value)) {
@@ -205,7 +235,7 @@ public final class DownstreamReader: Sendable {
                             s.resultMessages.append(message)
                             s.distinct.insert(event.outRequestNo)
                         }
-                        let counts = Counts(results: s.results.count, deadLetters: s.deadLetters.count, distinct: s.distinct.count)
+                        let counts = s.counts
                         let ready = s.waiters.filter { $0.condition(counts) }.map(\.continuation)
                         s.waiters.removeAll { $0.condition(counts) }
                         return ready
@@ -217,22 +247,42 @@ public final class DownstreamReader: Sendable {
         pump.withLock { $0 = task }
     }
 
-    /// Waits until at least `results` results and `deadLetters` dead letters arrived.
-    public func wait(results: Int, deadLetters: Int = 0) async {
-        await wait { $0.results >= results && $0.deadLetters >= deadLetters }
+    /// Waits until at least `results` results and `deadLetters` dead letters arrived; throws
+    /// ``WaitTimedOut`` (what was awaited, what arrived) after ``deadline``.
+    public func wait(results: Int, deadLetters: Int = 0) async throws {
+        try await wait("\(results) results and \(deadLetters) dead letters") {
+            $0.results >= results && $0.deadLetters >= deadLetters
+        }
     }
 
-    /// Waits until results for `count` different out_request_nos arrived (replays aside).
-    public func wait(distinctResults count: Int) async {
-        await wait { $0.distinct >= count }
+    /// Waits until results for `count` different out_request_nos arrived (replays aside);
+    /// throws ``WaitTimedOut`` after ``deadline``.
+    public func wait(distinctResults count: Int) async throws {
+        try await wait("results for \(count) distinct out_request_nos") { $0.distinct >= count }
     }
 
-    private func wait(until condition: @escaping @Sendable (Counts) -> Bool) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    private func wait(_ awaited: String, until condition: @escaping @Sendable (Counts) -> Bool) async throws {
+        let id = state.withLock { s in
+            defer { s.nextWaiter += 1 }
+            return s.nextWaiter
+        }
+        let deadline = Self.deadline
+        let timer = Task { [self] in
+            try await Task.sleep(for: deadline)
+            let expired = self.state.withLock { s -> (CheckedContinuation<Void, any Error>, String)? in
+                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return (s.waiters.remove(at: index).continuation, s.seen)
+            }
+            if let (continuation, seen) = expired {
+                continuation.resume(throwing: WaitTimedOut(
+                    description: "waited \(deadline) for \(awaited) downstream; saw \(seen)"))
+            }
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let ready = state.withLock { s -> Bool in
-                let counts = Counts(results: s.results.count, deadLetters: s.deadLetters.count, distinct: s.distinct.count)
-                if condition(counts) { return true }
-                s.waiters.append((condition, continuation))
+                if condition(s.counts) { return true }
+                s.waiters.append(Waiter(id: id, condition: condition, continuation: continuation))
                 return false
             }
             if ready { continuation.resume() }

@@ -38,7 +38,7 @@ struct ExactlyOnceTests {
         #expect(inProgress?.state == .inProgress)
         harness.sandboxes.faults(provider).gate.open()
 
-        await harness.downstream.wait(results: 2)
+        try await harness.downstream.wait(results: 2)
         let results = harness.downstream.results
         #expect(results.allSatisfy { $0.status == .succeeded }, "\(results.map(\.status))")
         #expect(Set(results.map(\.eventId)).count == 1, "one outcome for the key")
@@ -94,7 +94,7 @@ struct ExactlyOnceTests {
         try #require(next == .fenced, "the stale holder sent again instead of being refused by the store")
         gate.open()
         await fenced.value
-        await harness.downstream.wait(results: 2)
+        try await harness.downstream.wait(results: 2)
         let results = harness.downstream.results
         #expect(results.map(\.status) == [.succeeded, .succeeded])
         #expect(Set(results.map(\.eventId)).count == 1)
@@ -127,7 +127,7 @@ struct ExactlyOnceTests {
         let record = try #require(try await harness.store.record(for: Self.storeKey(.zvcms, key)))
         #expect(record.state == .final)
         #expect(record.resultStatus == .succeeded)
-        await harness.downstream.wait(results: 1)
+        try await harness.downstream.wait(results: 1)
         let result = try #require(harness.downstream.results.first)
         #expect(result.status == .succeeded)
         #expect(result.data?["cardId"] != nil)
@@ -141,9 +141,9 @@ struct ExactlyOnceTests {
             let key = "ORD-UNK-1"
             harness.sandboxes.zvcms.faults.inject(.timeoutAfterProcessing, pathContains: Self.issuePaths[.zvcms]!)
             try await harness.send(Self.issue(.zvcms, key), key: key)
-            await harness.downstream.wait(results: 1, deadLetters: 1)
+            try await harness.downstream.wait(results: 1, deadLetters: 1)
             try await harness.send(Self.issue(.zvcms, key), key: key)
-            await harness.downstream.wait(results: 2, deadLetters: 2)
+            try await harness.downstream.wait(results: 2, deadLetters: 2)
             #expect(harness.downstream.results.map(\.status) == [.unknown, .unknown])
             #expect(harness.downstream.results.map(\.replayed) == [false, true])
             #expect(harness.downstream.deadLetters.allSatisfy { $0.headerString("x-coupon-error-code") == "OUTCOME_UNKNOWN" })
@@ -158,7 +158,7 @@ struct ExactlyOnceTests {
             // 429 on every attempt of the retry budget (the harness allows 4).
             harness.sandboxes.zvcms.faults.inject(.httpStatus(429), times: 4, pathContains: Self.issuePaths[.zvcms]!)
             try await harness.send(Self.issue(.zvcms, key), key: key)
-            await harness.downstream.wait(results: 1)
+            try await harness.downstream.wait(results: 1)
             let failed = try #require(harness.downstream.results.first)
             #expect(failed.status == .failed)
             #expect(failed.error?.retryable == true)
@@ -178,7 +178,7 @@ struct ExactlyOnceTests {
 
             // The provider healed; the order system sends the same command again, a new record.
             try await harness.send(Self.issue(.zvcms, key), key: key)
-            await harness.downstream.wait(results: 2)
+            try await harness.downstream.wait(results: 2)
             let second = try #require(harness.downstream.results.last)
             #expect(second.status == .succeeded)
             #expect(second.replayed == false)

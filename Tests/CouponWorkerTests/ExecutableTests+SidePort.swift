@@ -84,7 +84,7 @@ extension ExecutableTests {
             let wechatKey = try await worker.processWeChatIssue(openid: openid)
             let zvcmsKey = "EXE-Z-" + UUID().uuidString.prefix(8)
             try await worker.harness.send(WorkerHarness.zvcmsIssue(zvcmsKey), key: zvcmsKey)
-            await worker.harness.downstream.wait(distinctResults: 2)
+            try await worker.harness.downstream.wait(distinctResults: 2)
             // An operator reading the records must not leave them behind either.
             for key in [wechatKey, zvcmsKey] {
                 #expect(try await worker.side.get("/requests/\(key)", bearer: token).status == 200)
@@ -218,7 +218,7 @@ struct RunningWorker {
         let key = "EXE-W-" + UUID().uuidString.prefix(8)
         let before = harness.downstream.results.count
         try await harness.send(WorkerHarness.wechatIssue(key, openid: openid), key: key)
-        await harness.downstream.wait(results: before + 1)
+        try await harness.downstream.wait(results: before + 1)
         return key
     }
 }

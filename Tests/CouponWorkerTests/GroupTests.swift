@@ -12,14 +12,14 @@ struct GroupTests {
         let first = try harness.makeWorker(owner: "first")
         let firstRun = Task { try await first.run() }
         for i in 0..<6 { try await harness.send(WorkerHarness.zvcmsIssue("ORD-O-\(i)"), key: "ORD-O-\(i)") }
-        await harness.downstream.wait(results: 6)
+        try await harness.downstream.wait(results: 6)
         firstRun.cancel()  // a clean stop: drain, commit, close
         _ = await firstRun.result
 
         let second = try harness.makeWorker(owner: "second")
         let secondRun = Task { try await second.run() }
         for i in 6..<9 { try await harness.send(WorkerHarness.zvcmsIssue("ORD-O-\(i)"), key: "ORD-O-\(i)") }
-        await harness.downstream.wait(results: 9)
+        try await harness.downstream.wait(results: 9)
         let results = harness.downstream.results
         #expect(results.count == 9)
         #expect(results.allSatisfy { !$0.replayed && $0.status == .succeeded })
@@ -35,12 +35,19 @@ struct GroupTests {
         let first = try harness.makeWorker(owner: "first")
         let firstRun = Task { try await first.run() }
         for i in 0..<20 { try await harness.send(WorkerHarness.wechatIssue("ORD-G-\(i)"), key: "ORD-G-\(i)") }
-        await harness.downstream.wait(results: 20)
+        try await harness.downstream.wait(results: 20)
 
-        let second = try harness.makeWorker(owner: "second")
+        // The commands below are sent only once the second instance holds partitions: sent
+        // earlier, the first instance could process them all before the second joins.
+        let secondLogs = LogRecorder()
+        let second = try harness.makeWorker(owner: "second", logger: secondLogs.logger(label: "second"))
         let secondRun = Task { try await second.run() }
+        try await expectEvent("the second instance's assignment") {
+            _ = await secondLogs.first { $0.message == "partitions assigned" }
+        }
+        #expect(second.status.assignedPartitions > 0, "the second instance was assigned partitions")
         for i in 20..<60 { try await harness.send(WorkerHarness.wechatIssue("ORD-G-\(i)"), key: "ORD-G-\(i)") }
-        await harness.downstream.wait(distinctResults: 60)
+        try await harness.downstream.wait(distinctResults: 60)
 
         // Results are at-least-once: a command redelivered by the rebalance gets its stored
         // result again (replayed). Effects are exactly once.

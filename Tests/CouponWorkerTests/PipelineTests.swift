@@ -10,10 +10,11 @@ import Testing
 /// Runs `body` with a harness and one running worker, then stops both.
 func withPipeline(
     forgetDuplicates: Bool = true, providerTimeout: Duration = .seconds(5),
+    settleClock: any Clock<Duration> = ContinuousClock(),
     _ body: (WorkerHarness, CouponWorker) async throws -> Void
 ) async throws {
     let harness = try await WorkerHarness.start(forgetDuplicates: forgetDuplicates)
-    let worker = try harness.makeWorker(providerTimeout: providerTimeout)
+    let worker = try harness.makeWorker(providerTimeout: providerTimeout, settleClock: settleClock)
     let running = Task { try await worker.run() }
     do {
         try await body(harness, worker)
@@ -54,7 +55,7 @@ struct PipelineTests {
         let worker = try harness.makeWorker(maxInFlight: 2, partitionBufferLimit: 1)
         let running = Task { try await worker.run() }
         try await send((count / 2)..<count)
-        await harness.downstream.wait(results: count)
+        try await harness.downstream.wait(results: count)
         #expect(Set(harness.downstream.results.map(\.outRequestNo)).count == count)
         #expect(harness.downstream.results.allSatisfy { $0.status == .succeeded })
         running.cancel()
@@ -69,7 +70,7 @@ struct PipelineTests {
             try await harness.send(
                 WorkerHarness.wechatIssue("ORD-W-1"), key: "ORD-W-1",
                 headers: [KafkaHeader(key: "traceparent", string: trace)])
-            await harness.downstream.wait(results: 1)
+            try await harness.downstream.wait(results: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .succeeded)
             #expect(result.outRequestNo == "ORD-W-1")
@@ -90,7 +91,7 @@ struct PipelineTests {
     func duplicateIsReplayed() async throws {
         try await withPipeline { harness, _ in
             for _ in 0..<3 { try await harness.send(WorkerHarness.zvcmsIssue("ORD-Z-DUP"), key: "ORD-Z-DUP") }
-            await harness.downstream.wait(results: 3)
+            try await harness.downstream.wait(results: 3)
             let results = harness.downstream.results
             #expect(results.filter { !$0.replayed }.count == 1)
             #expect(results.filter(\.replayed).count == 2)
@@ -105,7 +106,7 @@ struct PipelineTests {
         try await withPipeline { harness, _ in
             try await harness.send(WorkerHarness.wechatIssue("ORD-C-1", openid: "oFirstUser0000000000000001"), key: "ORD-C-1")
             try await harness.send(WorkerHarness.wechatIssue("ORD-C-1", openid: "oOtherUser0000000000000002"), key: "ORD-C-1")
-            await harness.downstream.wait(results: 2, deadLetters: 1)
+            try await harness.downstream.wait(results: 2, deadLetters: 1)
             let conflict = try #require(harness.downstream.results.first { $0.status == .rejected })
             #expect(conflict.error?.code == .idempotencyConflict)
             let dead = try #require(harness.downstream.deadLetters.first)
@@ -130,7 +131,7 @@ struct PipelineTests {
             for item in hostile { try await harness.send(bytes: item.bytes, key: item.key) }
             try await harness.send(WorkerHarness.wechatIssue("GOOD-1"), key: "GOOD-1")
             // Results exist where an out_request_no could be read: BAD-4, BAD-5, BAD-7, GOOD-1.
-            await harness.downstream.wait(results: 4, deadLetters: hostile.count)
+            try await harness.downstream.wait(results: 4, deadLetters: hostile.count)
             let results = harness.downstream.results
             #expect(Set(results.filter { $0.status == .rejected }.map(\.outRequestNo)) == ["BAD-4", "BAD-5", "BAD-7"])
             #expect(results.first { $0.outRequestNo == "GOOD-1" }?.status == .succeeded)
@@ -150,7 +151,7 @@ struct PipelineTests {
             let original = [UInt8](repeating: UInt8(ascii: "x"), count: 999_800)
             try await harness.send(bytes: original, key: "BIG-1")
             try await harness.send(WorkerHarness.wechatIssue("AFTER-BIG-1"), key: "AFTER-BIG-1")
-            await harness.downstream.wait(results: 1, deadLetters: 1)
+            try await harness.downstream.wait(results: 1, deadLetters: 1)
             let dead = try #require(harness.downstream.deadLetters.first)
             #expect(dead.headerString("x-coupon-error-value-truncated") == "999800")
             #expect(dead.value.count < original.count)
@@ -164,7 +165,7 @@ struct PipelineTests {
         try await withPipeline { harness, _ in
             harness.sandboxes.wechat.faults.inject(.httpStatus(503), times: 2, pathContains: "product-coupons/send")
             try await harness.send(WorkerHarness.wechatIssue("ORD-R-1"), key: "ORD-R-1")
-            await harness.downstream.wait(results: 1)
+            try await harness.downstream.wait(results: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .succeeded)
             #expect(result.attempts == 3)
@@ -172,19 +173,36 @@ struct PipelineTests {
         }
     }
 
-    @Test("a WeChat issue that lands after the worker stopped waiting is found, not sent again")
+    @Test("a WeChat issue that lands after the worker stopped waiting is found by the check after the settle, not sent again")
     func lateLandingIssueIsFoundNotResent() async throws {
-        // The sandbox forgets duplicates, so a second send would issue a second coupon. The
-        // first send times out (1 s) and lands at 1.5 s: an immediate reconciliation cannot
-        // see it; the one after the settle (1 s) does.
-        try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
-            harness.sandboxes.wechat.faults.inject(.lateProcessing(.milliseconds(1_500)), pathContains: "product-coupons/send")
+        // The sandbox forgets duplicates, so a second send would issue a second coupon. Every
+        // step is an explicit event, none a time: the send is lost without an answer (ambiguous,
+        // nothing issued); the first check's "not found" waits at the gate while the request
+        // lands; the settle ends when the test moves the settle clock.
+        let settleClock = ManualClock()
+        let settle: Duration = .seconds(5)  // the provider timeout, as in production
+        try await withPipeline(providerTimeout: settle, settleClock: settleClock) { harness, _ in
+            let faults = harness.sandboxes.wechat.faults
+            faults.inject(.connectionReset, pathContains: "product-coupons/send")
+            faults.gate.close(pathContains: "busifavor/users/")  // the coupon list that reconciliation reads
             try await harness.send(WorkerHarness.wechatIssue("ORD-LATE-1"), key: "ORD-LATE-1")
-            await harness.downstream.wait(results: 1)
+
+            try await expectEvent("the first reconciliation after the lost send") { await faults.gate.waitUntilHolding(1) }
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-LATE-1") == 0, "the lost send issued nothing")
+            // The request lands now: after the first check was answered "not found".
+            let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue("ORD-LATE-1").utf8), topicKind: .issue).get()
+            let route = try #require(try harness.providers().route(provider: .wechat, merchant: nil))
+            _ = try await route.client.execute(command)
+            faults.gate.open()
+
+            try await expectEvent("the settle after \"not found\"") { await settleClock.sleeps(1) }
+            #expect(settleClock.pendingSleeps == [settle], "the settle is as long as the provider timeout")
+            settleClock.advance(by: settle)
+
+            try await harness.downstream.wait(results: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .succeeded)
-            // One send: a second one would be the double issue (it may land after this check).
-            #expect(result.attempts == 1)
+            #expect(result.attempts == 1, "found by the check after the settle: never sent again")
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-LATE-1") == 1)
         }
     }
@@ -195,7 +213,7 @@ struct PipelineTests {
             let ids = ProviderSandboxes.Identities.self
             let unknownStock = #"{"out_request_no":"ORD-T-1","provider":"wechat","operation":"product_coupon.send","params":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","appid":"\#(ids.appid)","stock_id":"9999999999","coupon_type":"NORMAL"}}"#
             try await harness.send(unknownStock, key: "ORD-T-1")
-            await harness.downstream.wait(results: 1)
+            try await harness.downstream.wait(results: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .failed)
             #expect(result.attempts == 1)
@@ -209,7 +227,7 @@ struct PipelineTests {
         try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
             harness.sandboxes.zvcms.faults.inject(.timeoutAfterProcessing, pathContains: "issueCouponsToCustomer")
             try await harness.send(WorkerHarness.zvcmsIssue("ORD-U-1"), key: "ORD-U-1")
-            await harness.downstream.wait(results: 1, deadLetters: 1)
+            try await harness.downstream.wait(results: 1, deadLetters: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .unknown)
             #expect(result.error?.code == .outcomeUnknown)
@@ -217,7 +235,7 @@ struct PipelineTests {
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-U-1") == 1)
             // The same command again replays the unknown outcome; it is still not re-sent.
             try await harness.send(WorkerHarness.zvcmsIssue("ORD-U-1"), key: "ORD-U-1")
-            await harness.downstream.wait(results: 2)
+            try await harness.downstream.wait(results: 2)
             #expect(harness.downstream.results.last?.replayed == true)
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-U-1") == 1)
         }
@@ -240,7 +258,7 @@ struct PipelineTests {
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-1") == 1)
 
             try await harness.send(WorkerHarness.wechatIssue("ORD-L-1"), key: "ORD-L-1")
-            await harness.downstream.wait(results: 1)
+            try await harness.downstream.wait(results: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .succeeded)
             #expect(result.data?["coupon_code"] == issued["coupon_code"])
@@ -263,7 +281,7 @@ struct PipelineTests {
             harness.storeClock.advance(by: .seconds(60))
 
             try await harness.send(WorkerHarness.zvcmsIssue("ORD-L-2"), key: "ORD-L-2")
-            await harness.downstream.wait(results: 1)
+            try await harness.downstream.wait(results: 1)
             #expect(harness.downstream.results.first?.status == .succeeded)
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-L-2") == 1)
         }
@@ -276,7 +294,7 @@ struct PipelineTests {
             let query = #"{"out_request_no":"Q-1","provider":"zvcms","operation":"customer_coupons","params":{"customerId":"\#(ids.zvcmsCustomerID)"}}"#
             try await harness.send(query, key: "Q-1", to: .query)
             try await harness.send(query, key: "Q-1", to: .query)
-            await harness.downstream.wait(results: 2)
+            try await harness.downstream.wait(results: 2)
             let results = harness.downstream.results
             #expect(results.allSatisfy { $0.status == .succeeded && $0.command == .query })
             #expect(results.map(\.replayed) == [false, true])
@@ -287,7 +305,7 @@ struct PipelineTests {
     func operationMustMatchTopic() async throws {
         try await withPipeline { harness, _ in
             try await harness.send(WorkerHarness.wechatIssue("ORD-X-1"), key: "ORD-X-1", to: .query)
-            await harness.downstream.wait(results: 1, deadLetters: 1)
+            try await harness.downstream.wait(results: 1, deadLetters: 1)
             #expect(harness.downstream.results.first?.status == .rejected)
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-X-1") == 0)
         }
