@@ -51,15 +51,13 @@ public struct ZvcmsFixture: Sendable {
     /// Starts a sandbox with `configuration` and an HTTP client, runs `body`, then stops both.
     public static func withRunning<T: Sendable>(
         configuration: ZvcmsSandbox.Configuration = ZvcmsFixture.configuration(),
-        rateLimit: ZvcmsRateLimit = .unlimited,
         _ body: (ZvcmsFixture) async throws -> T
     ) async throws -> T {
         let sandbox = ZvcmsSandbox(configuration: configuration)
         let port = try await sandbox.start()
         let httpClient = HTTPClient()
         let account = ZvcmsAccount(
-            openID: openID, grantCode: grantCode, openKey: OpenKey(openKey), baseURL: "http://127.0.0.1:\(port)",
-            rateLimit: rateLimit)
+            openID: openID, grantCode: grantCode, openKey: OpenKey(openKey), baseURL: "http://127.0.0.1:\(port)")
         let fixture = ZvcmsFixture(sandbox: sandbox, httpClient: httpClient, account: account)
         let result: Result<T, any Error>
         do {

@@ -191,7 +191,7 @@ struct ControlTests {
             let zvcms = ZvcmsClient(
                 account: try ZvcmsAccount.load(
                     openID: ids.zvcmsOpenID, grantCode: ids.zvcmsGrantCode, openKeyFile: sandbox.keyFile("zvcms_open_key"),
-                    baseURL: sandbox.zvcmsBaseURL, rateLimit: .unlimited),
+                    baseURL: sandbox.zvcmsBaseURL),
                 httpClient: .shared)
             let issue = CouponIssueRequest(bizID: "CTL-Z-1", couponID: ids.zvcmsCouponID, customerID: ids.zvcmsCustomerID)
             _ = try await zvcms.issueCoupons(issue)

@@ -27,7 +27,6 @@ struct ZvcmsErrorMappingTests {
         Row(error: .noAnswer(reason: ""), kind: .query, code: .providerUnavailable, retryable: true, ambiguous: false),
         Row(error: .noAnswer(reason: ""), kind: .issue, code: .outcomeUnknown, retryable: false, ambiguous: true),
         Row(error: .notSent(reason: ""), kind: .issue, code: .providerUnavailable, retryable: true, ambiguous: false),
-        Row(error: .rateLimitWaitCancelled(endpoint: "x"), kind: .issue, code: .rateLimited, retryable: true, ambiguous: false),
     ]
 
     @Test("each zvcms error maps to one code, retryability and ambiguity", arguments: rows)

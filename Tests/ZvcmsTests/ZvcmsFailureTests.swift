@@ -203,18 +203,4 @@ struct ZvcmsFailureTests {
             #expect(failure.retryable && !failure.ambiguous)
         }
     }
-
-    @Test("cancelled while waiting for the rate limit: RATE_LIMITED, retryable, nothing sent")
-    func cancelledInRateLimit() async throws {
-        try await ZvcmsFixture.withRunning(rateLimit: .perEndpoint(requestsPerSecond: 0.001, burst: 1)) { fixture in
-            let provider = fixture.provider()
-            _ = try await provider.execute(Self.issue("ORD-FIRST"))
-            let waiting = Task { await Self.failure(of: Self.issue("ORD-SECOND"), with: provider) }
-            waiting.cancel()
-            let failure = try #require(await waiting.value)
-            #expect(failure.code == .rateLimited)
-            #expect(failure.retryable)
-            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-SECOND") == 0)
-        }
-    }
 }

@@ -13,7 +13,7 @@ import Zvcms
 public enum ProviderAssembly {
     /// Requests/s of a WeChat merchant without `rate_per_second`.
     public static let defaultWeChatRate = 500.0
-    /// zvcms's documented limit: 10 requests/s per endpoint.
+    /// zvcms's documented limit: 10 requests/s per endpoint per account.
     public static let defaultZvcmsRate = 10.0
 
     /// The routes of every profile in `settings`, their clients sharing `httpClient` (the
@@ -53,13 +53,14 @@ public enum ProviderAssembly {
                 continue
             }
             do {
-                // zvcms allows 10 requests/s per endpoint per account: the client paces each
-                // endpoint; the worker's bucket bounds the account as a whole.
+                // zvcms allows 10 requests/s per endpoint per account. One bucket per account,
+                // one token per request (every zvcms attempt is one call), keeps every
+                // endpoint within it: all of them together stay under the rate. The client
+                // has no limiter of its own, so no call waits in two buckets.
                 let rate = a.ratePerSecond ?? defaultZvcmsRate
                 let account = try ZvcmsAccount.load(
                     openID: openID, grantCode: grantCode, openKeyFile: keyFile,
-                    baseURL: a.baseURL ?? "https://openapi.qmai.cn",
-                    rateLimit: .perEndpoint(requestsPerSecond: rate, burst: max(1, Int(rate))))
+                    baseURL: a.baseURL ?? "https://openapi.qmai.cn")
                 let client = ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout, logger: logger)
                 directory.add(
                     .init(merchant: openID, client: client, limiter: TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate)), clock: ContinuousClock())),

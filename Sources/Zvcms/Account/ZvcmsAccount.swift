@@ -1,7 +1,8 @@
 import Foundation
 
 /// One zvcms credential profile: who we are (openId, grantCode), the secret we sign with,
-/// where the platform lives, and how fast we may call it.
+/// and where the platform lives. How fast it may be called is the worker's limiter per
+/// account (`rate_per_second`).
 ///
 /// Several accounts can be configured side by side (a command's `merchant` picks one by
 /// openId). `description` redacts the openKey.
@@ -12,25 +13,22 @@ public struct ZvcmsAccount: Sendable, CustomStringConvertible {
     /// `https://openapi.qmai.cn` in production; the sandbox's loopback URL in tests.
     public var baseURL: String
     public var endpoints: ZvcmsEndpoints
-    /// Client-side limit per endpoint for this account (the platform allows 10 requests/s).
-    public var rateLimit: ZvcmsRateLimit
 
     public init(
         openID: String, grantCode: String, openKey: OpenKey, baseURL: String,
-        endpoints: ZvcmsEndpoints = ZvcmsEndpoints(), rateLimit: ZvcmsRateLimit = .default
+        endpoints: ZvcmsEndpoints = ZvcmsEndpoints()
     ) {
         self.openID = openID
         self.grantCode = grantCode
         self.openKey = openKey
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.endpoints = endpoints
-        self.rateLimit = rateLimit
     }
 
     /// An account whose openKey is read from `openKeyFile` (whitespace around it ignored).
     public static func load(
         openID: String, grantCode: String, openKeyFile: String, baseURL: String,
-        endpoints: ZvcmsEndpoints = ZvcmsEndpoints(), rateLimit: ZvcmsRateLimit = .default
+        endpoints: ZvcmsEndpoints = ZvcmsEndpoints()
     ) throws(ZvcmsAccountError) -> ZvcmsAccount {
         let text: String
         do {
@@ -40,23 +38,23 @@ public struct ZvcmsAccount: Sendable, CustomStringConvertible {
         }
         let key = OpenKey(text)
         guard !key.isEmpty else { throw .openKeyFileEmpty(path: openKeyFile) }
-        return try validated(openID: openID, grantCode: grantCode, openKey: key, baseURL: baseURL, endpoints, rateLimit)
+        return try validated(openID: openID, grantCode: grantCode, openKey: key, baseURL: baseURL, endpoints)
     }
 
     /// An account whose openKey is the value of environment variable `openKeyVariable`.
     public static func load(
         openID: String, grantCode: String, openKeyVariable: String, baseURL: String,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        endpoints: ZvcmsEndpoints = ZvcmsEndpoints(), rateLimit: ZvcmsRateLimit = .default
+        endpoints: ZvcmsEndpoints = ZvcmsEndpoints()
     ) throws(ZvcmsAccountError) -> ZvcmsAccount {
         let key = OpenKey(environment[openKeyVariable] ?? "")
         guard !key.isEmpty else { throw .openKeyVariableMissing(name: openKeyVariable) }
-        return try validated(openID: openID, grantCode: grantCode, openKey: key, baseURL: baseURL, endpoints, rateLimit)
+        return try validated(openID: openID, grantCode: grantCode, openKey: key, baseURL: baseURL, endpoints)
     }
 
     private static func validated(
         openID: String, grantCode: String, openKey: OpenKey, baseURL: String,
-        _ endpoints: ZvcmsEndpoints, _ rateLimit: ZvcmsRateLimit
+        _ endpoints: ZvcmsEndpoints
     ) throws(ZvcmsAccountError) -> ZvcmsAccount {
         guard !openID.isEmpty else { throw .missingField("openId") }
         guard !grantCode.isEmpty else { throw .missingField("grantCode") }
@@ -65,7 +63,7 @@ public struct ZvcmsAccount: Sendable, CustomStringConvertible {
         else { throw .invalidBaseURL(baseURL) }
         return ZvcmsAccount(
             openID: openID, grantCode: grantCode, openKey: openKey, baseURL: baseURL,
-            endpoints: endpoints, rateLimit: rateLimit)
+            endpoints: endpoints)
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -4,18 +4,20 @@ import Foundation
 import Logging
 import NIOCore
 
-/// The zvcms open API for one account: signs each request afresh, paces calls per
-/// endpoint, sends one attempt, and decodes the answer tolerantly.
+/// The zvcms open API for one account: signs each request afresh, sends one attempt, and
+/// decodes the answer tolerantly.
 ///
 /// One attempt per call: retries belong to the caller, which must never re-send an issue
-/// whose outcome is unknown (see `ZvcmsError.providerFailure(for:)`).
+/// whose outcome is unknown (see `ZvcmsError.providerFailure(for:)`). Pacing too: the
+/// platform's limit (10 requests/s per endpoint per account) is kept by the worker's one
+/// limiter per account (`ProviderDirectory.Route.limiter`), not here, so calls are never
+/// held by two buckets at once.
 public struct ZvcmsClient: Sendable {
     public let account: ZvcmsAccount
     /// How long one call may take, from sending to the last byte of the answer.
     public let timeout: Duration
     private let httpClient: HTTPClient
     private let signer: TokenSigner
-    private let buckets: [ZvcmsCall: TokenBucket<ContinuousClock>]
     private let logger: Logger
 
     /// Largest answer accepted; zvcms pages are at most 50 coupons.
@@ -27,13 +29,6 @@ public struct ZvcmsClient: Sendable {
         self.timeout = timeout
         self.httpClient = httpClient
         self.signer = TokenSigner(openKey: account.openKey)
-        switch account.rateLimit {
-        case .perEndpoint(let rate, let burst):
-            self.buckets = Dictionary(
-                uniqueKeysWithValues: ZvcmsCall.allCases.map { ($0, TokenBucket(ratePerSecond: rate, burst: burst)) })
-        case .unlimited:
-            self.buckets = [:]
-        }
         var logger = logger
         logger[metadataKey: "zvcms.open_id"] = .string(account.openID)
         self.logger = logger
@@ -69,9 +64,6 @@ public struct ZvcmsClient: Sendable {
 
     /// Sends one signed request and returns the answer's `data` when zvcms says success.
     func send(_ call: ZvcmsCall, params: [String: JSONValue]) async throws(ZvcmsError) -> JSONValue {
-        if let bucket = buckets[call] {
-            do { try await bucket.acquire() } catch { throw .rateLimitWaitCancelled(endpoint: call.rawValue) }
-        }
         let (url, envelope) = envelope(for: call, params: params)
         var request = HTTPClientRequest(url: url)
         request.method = .POST

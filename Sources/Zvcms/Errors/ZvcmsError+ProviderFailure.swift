@@ -34,8 +34,6 @@ extension ZvcmsError {
             return sentButUnanswered(kind: kind, httpStatus: nil)
         case .notSent:
             return ProviderFailure(code: .providerUnavailable, message: description, retryable: true)
-        case .rateLimitWaitCancelled:
-            return ProviderFailure(code: .rateLimited, message: description, retryable: true)
         }
     }
 

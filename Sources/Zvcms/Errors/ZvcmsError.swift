@@ -22,8 +22,6 @@ public enum ZvcmsError: Error, Sendable, Hashable {
     /// The request was (or may have been) sent, then no answer came: timeout, connection
     /// closed or reset. zvcms may have acted on it.
     case noAnswer(reason: String)
-    /// The task was cancelled while waiting for the client-side rate limit; nothing was sent.
-    case rateLimitWaitCancelled(endpoint: String)
 }
 
 extension ZvcmsError: CustomStringConvertible {
@@ -38,7 +36,6 @@ extension ZvcmsError: CustomStringConvertible {
         case .undecodableResponse(let reason): "zvcms answer could not be decoded: \(reason)"
         case .notSent(let reason): "request to zvcms was not sent: \(reason)"
         case .noAnswer(let reason): "no answer from zvcms after sending: \(reason)"
-        case .rateLimitWaitCancelled(let endpoint): "cancelled while waiting for the rate limit of \(endpoint)"
         }
     }
 
