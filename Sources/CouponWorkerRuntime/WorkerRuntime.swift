@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CouponModel
 import CouponWorker
 import Foundation
 import IdempotencyStore
@@ -11,9 +12,7 @@ import ServiceLifecycle
 extension Duration {
     /// Seconds as an operator reads them in a message: `3`, `2.5`.
     var secondsText: String {
-        let (s, atto) = components
-        let fraction = Double(atto) / 1e18
-        return fraction == 0 ? "\(s)" : String(format: "%.3g", Double(s) + fraction)
+        components.attoseconds == 0 ? "\(components.seconds)" : String(format: "%.3g", seconds)
     }
 }
 

@@ -1,3 +1,4 @@
+import CouponModel
 import CouponWorkerRuntime
 import Foundation
 import IdempotencyStore

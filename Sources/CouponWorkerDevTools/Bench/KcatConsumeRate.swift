@@ -1,3 +1,4 @@
+import CouponModel
 import Foundation
 
 /// kcat's consume rate from the same cluster: `kcat -C -b … -t T -o beginning -e -q`,

@@ -1,3 +1,4 @@
+import CouponModel
 import Foundation
 import Histogram
 import Kafka

@@ -1,3 +1,4 @@
+import CouponModel
 import Foundation
 import Kafka
 
@@ -60,13 +61,5 @@ struct RelayScenario {
 
         let kcat = await KcatConsumeRate(bootstrapServers: stage.bootstrapServers, topic: input, messages: messages).measure()
         return Measurement(loadRate: loadRate, relayRate: Double(expected) / elapsed.seconds, kcatRate: kcat)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

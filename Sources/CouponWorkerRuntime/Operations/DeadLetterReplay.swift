@@ -95,8 +95,11 @@ public struct DeadLetterReplay: Sendable {
 
 /// Which dead-letter records an operator chose to replay.
 public struct DeadLetterSelection: Sendable {
+    /// Records whose key (the `out_request_no`) is one of these.
     public var outRequestNos: Set<String>
+    /// Records whose `x-coupon-error-code` header is one of these.
     public var errorCodes: Set<String>
+    /// Every record, whatever the two sets say.
     public var all: Bool
 
     public init(outRequestNos: Set<String>, errorCodes: Set<String>, all: Bool) {
