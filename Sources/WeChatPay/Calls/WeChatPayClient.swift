@@ -63,7 +63,8 @@ public struct WeChatPayClient: Sendable {
             mchid: profile.mchid, certificateSerial: profile.certificateSerial, privateKey: profile.privateKey)
         self.verifier = ResponseVerifier(maxClockSkew: configuration.maxClockSkew)
         self.certificates = PlatformCertificateStore(
-            mode: profile.trustMode, refreshInterval: configuration.certificateRefreshInterval)
+            mode: profile.trustMode, refreshInterval: configuration.certificateRefreshInterval,
+            clockSkew: TimeInterval(configuration.maxClockSkew))
         self.transport = WeChatPayTransport(httpClient: httpClient, timeout: TimeAmount(configuration.timeout))
         var logger = logger
         logger[metadataKey: "mchid"] = "\(profile.mchid)"

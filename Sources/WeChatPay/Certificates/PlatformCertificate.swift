@@ -45,6 +45,11 @@ public struct PlatformCertificate: Sendable {
         self.notValidAfter = certificate.notValidAfter
     }
 
+    /// Whether `now` lies in the validity window, widened by `tolerance` on both sides.
+    public func isValid(at now: Date, tolerance: TimeInterval = 0) -> Bool {
+        now.addingTimeInterval(tolerance) >= notValidBefore && now.addingTimeInterval(-tolerance) <= notValidAfter
+    }
+
     /// Throws unless `now` lies in the validity window, widened by `tolerance` on both sides
     /// (the clock skew allowed between this host and WeChat Pay).
     public func checkValidity(at now: Date, tolerance: TimeInterval = 0) throws(PlatformCertificateError) {

@@ -1,18 +1,24 @@
+import Foundation
 import _CryptoExtras
 
 /// The keys one merchant trusts for response signatures, found by `Wechatpay-Serial`.
 ///
 /// Keeps every platform certificate ever downloaded by serial (rotations overlap, and an
-/// answer signed with the outgoing certificate must still verify), refreshes them when older
-/// than `refreshInterval` and once when an unknown serial shows up. Concurrent refreshes are
-/// coalesced into one download.
+/// answer signed with the outgoing certificate must still verify) until it expires: a kept
+/// certificate verifies only while the wall clock is inside its validity window (± the
+/// allowed clock skew). Refreshes them when older than `refreshInterval` and once when an
+/// unknown serial shows up. Concurrent refreshes are coalesced into one download.
 actor PlatformCertificateStore {
     /// Downloads and decrypts the current platform certificates.
     typealias Download = @Sendable () async throws(WeChatPayError) -> [PlatformCertificate]
+    /// The wall clock certificate validity is judged by (tests pass their own).
+    typealias WallClock = @Sendable () -> Date
 
     private let mode: WeChatTrustMode
     private let refreshInterval: Duration
     private let clock = ContinuousClock()
+    private let wallClock: WallClock
+    private let clockSkew: TimeInterval
     private var certificates: [String: PlatformCertificate] = [:]
     private var newest: PlatformCertificate?
     private var lastRefresh: ContinuousClock.Instant?
@@ -20,9 +26,11 @@ actor PlatformCertificateStore {
     /// How many downloads completed (tests check that an unknown serial causes one).
     private(set) var downloads = 0
 
-    init(mode: WeChatTrustMode, refreshInterval: Duration) {
+    init(mode: WeChatTrustMode, refreshInterval: Duration, clockSkew: TimeInterval, wallClock: @escaping WallClock = { Date() }) {
         self.mode = mode
         self.refreshInterval = refreshInterval
+        self.clockSkew = clockSkew
+        self.wallClock = wallClock
     }
 
     /// The serial to send in `Wechatpay-Serial`: the public key id, or the newest platform
@@ -123,8 +131,10 @@ actor PlatformCertificateStore {
 
     private func lookup(_ serial: String) -> _RSA.Signing.PublicKey? {
         if let publicKey = mode.publicKey, publicKey.id == serial { return publicKey.key }
-        guard mode.usesPlatformCertificates else { return nil }
-        return certificates[Self.normal(serial)]?.publicKey
+        guard mode.usesPlatformCertificates, let certificate = certificates[Self.normal(serial)],
+            certificate.isValid(at: wallClock(), tolerance: clockSkew)
+        else { return nil }
+        return certificate.publicKey
     }
 
     private static func normal(_ serial: String) -> String {
