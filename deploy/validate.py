@@ -38,7 +38,7 @@ WORKER_KNOBS = {
     "provider_timeout_seconds", "shutdown_grace_seconds",
 }
 TOPIC_KEYS = {"issue", "query", "results", "dlq"}
-# The worker's defaults (Sources/coupon-worker/Commands/RunCommand.swift).
+# The worker's defaults (Sources/CouponWorkerRuntime/WorkerRuntime.swift).
 DEFAULT_REVOKE_GRACE_SECONDS = 10
 DEFAULT_PROVIDER_TIMEOUT_SECONDS = 10
 SESSION_TIMEOUT_RANGE_MS = range(6_000, 300_001)
