@@ -42,9 +42,10 @@ struct ParamReaderTests {
         #expect(throws: FieldViolation(field: "params.appid", reason: "must be a string or a number, got an array")) {
             try reader.string("appid")
         }
-        #expect(throws: FieldViolation(field: "params.stock_id", reason: "must be a string or a number, got an object")) {
+        #expect(throws: FieldViolation(field: "params.stock_id", reason: "must be an integer, got an object")) {
             try reader.int("stock_id")
         }
+        #expect(throws: FieldViolation(field: "params.openid", reason: "must be an integer, got true")) { try reader.int("openid") }
     }
 
     @Test("objects in an array are readers whose violations name the element's index")

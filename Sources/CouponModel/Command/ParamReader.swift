@@ -72,12 +72,14 @@ public struct ParamReader: Sendable {
     /// The field as a count: a JSON integer, a number without fraction (`2.0`, which the
     /// command schemas' `integer` admits) or a string of digits; nil when absent, `null` or `""`.
     public func int(_ name: String) throws(FieldViolation) -> Int? {
-        if let number = params[name]?.integerValue { return Int(number) }
-        guard let text = try string(name) else { return nil }
-        guard let value = Int(text) else {
-            throw FieldViolation(field: path(name), reason: "must be an integer, got \(Self.render(params[name] ?? .null))")
+        guard let value = params[name] else { return nil }
+        if let number = value.integerValue { return Int(number) }
+        switch value {
+        case .null, .string(""): return nil
+        case .string(let s): if let number = Int(s) { return number }
+        default: break
         }
-        return value
+        throw FieldViolation(field: path(name), reason: "must be an integer, got \(Self.render(value))")
     }
 
     /// An array of objects, each as a reader whose paths name its index
