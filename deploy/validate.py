@@ -6,7 +6,9 @@ JSON files must parse; the Dockerfile must have its builder and runtime stages. 
 shape, it checks the promises the files make to each other (selectors match pod labels,
 the grace period outlasts the worker's drain, every key file the config names exists in
 the Secret, the admin token of /requests comes from a read-only mounted file, every worker
-has its own stable Kafka group.instance.id and a session timeout that outlasts its restart). When promtool or kubectl is on PATH it also runs `promtool check rules`,
+has its own stable Kafka group.instance.id and a session timeout that outlasts its restart),
+and the Grafana dashboard queries only metric names that the Swift sources export, so a
+renamed metric breaks the check. When promtool or kubectl is on PATH it also runs `promtool check rules`,
 `promtool test rules` and `kubectl kustomize`; without them those checks are skipped, not
 failed.
 
@@ -31,6 +33,8 @@ COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 ALERTS = DEPLOY / "prometheus" / "alerts.yaml"
 ALERT_TESTS = DEPLOY / "prometheus" / "alerts.test.yaml"
+DASHBOARD = DEPLOY / "grafana" / "coupon-worker.json"
+SOURCES = DEPLOY.parent / "Sources"
 
 CONFIG_KEYS = {"kafka", "topics", "http", "worker", "log"}
 WORKER_KNOBS = {
@@ -428,6 +432,143 @@ def check_alert_coverage() -> None:
     require(not untested, f"prometheus/alerts.test.yaml: no test for {untested}")
 
 
+# --- the Grafana dashboard ----------------------------------------------------------------
+
+# swift-metrics types whose Prometheus series (swift-prometheus 2.x, PrometheusMetricsFactory)
+# are histograms: `name_bucket`/`name_sum`/`name_count`, never the bare name. A Recorder is a
+# histogram unless made with `aggregate: false` (then, like Gauge, a gauge).
+HISTOGRAM_TYPES = {"Timer", "Recorder"}
+METRIC_LABEL = re.compile(r'\b(\w+)\(\s*label:\s*"(coupon_[A-Za-z0-9_]+)"([^)]*)\)')
+DATASOURCE_VARIABLE = "${datasource}"
+PROMQL_KEYWORDS = {
+    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
+    "offset", "atan2", "inf", "nan",
+}
+
+
+def exported_metric_names() -> set[str]:
+    """The Prometheus series names the worker exports, from every `label: "coupon_..."` of a
+    swift-metrics type in Sources/**/*.swift (histogram types as their three series)."""
+    require(SOURCES.is_dir(), f"{SOURCES}: no Swift sources to read the exported metric names from")
+    names: set[str] = set()
+    for path in sorted(SOURCES.rglob("*.swift")):
+        text = path.read_text(encoding="utf-8")
+        for kind, label, rest in METRIC_LABEL.findall(text):
+            if kind in HISTOGRAM_TYPES and not (kind == "Recorder" and re.search(r"aggregate:\s*false", rest)):
+                names |= {f"{label}_bucket", f"{label}_sum", f"{label}_count"}
+            else:
+                names.add(label)
+        require(len(METRIC_LABEL.findall(text)) == text.count('label: "coupon_'),
+                f"{path.relative_to(SOURCES.parent)}: a `label: \"coupon_...\"` that is not a swift-metrics "
+                "constructor call; teach deploy/validate.py how it is exported")
+    require(names, f"{SOURCES}: no `label: \"coupon_...\"` metric found")
+    return names
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects (Grafana variables, strings, label
+    matchers, ranges and grouping clauses removed; function and aggregation names dropped)."""
+    text = re.sub(r"\$\{?\w+\}?", " ", expr)
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', '""', text)
+    text = re.sub(r"\{[^{}]*\}", " ", text)
+    text = re.sub(r"\[[^\[\]]*\]", " ", text)
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)", " ", text)
+    names = set()
+    for match in re.finditer(r"(?<![\w.])[A-Za-z_:][A-Za-z0-9_:]*", text):
+        follows = text[match.end():].lstrip()
+        if follows.startswith("(") or match.group().lower() in PROMQL_KEYWORDS:
+            continue
+        names.add(match.group())
+    return names
+
+
+def is_datasource_variable(datasource: Any) -> bool:
+    uid = datasource.get("uid") if isinstance(datasource, dict) else datasource
+    return uid in {DATASOURCE_VARIABLE, "$datasource"}
+
+
+def dashboard_panels(panels: list[Any]) -> list[Any]:
+    """Every panel, with those nested in collapsed rows."""
+    found = []
+    for panel in panels:
+        found.append(panel)
+        found += dashboard_panels(panel.get("panels") or [])
+    return found
+
+
+def check_grafana_dashboard() -> None:
+    """deploy/grafana/coupon-worker.json: a dashboard Grafana can import whose every query
+    selects only series the worker exports, through the `${datasource}` variable."""
+    where = rel(DASHBOARD)
+    require(DASHBOARD.is_file(), f"{where}: missing")
+    try:
+        dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise CheckFailed(f"{where}: does not parse: {error}") from error
+    require(isinstance(dashboard, dict), f"{where}: a dashboard must be an object")
+    for field in ("title", "uid"):
+        require(isinstance(dashboard.get(field), str) and dashboard[field], f"{where}: no {field}")
+    require(isinstance(dashboard.get("schemaVersion"), int), f"{where}: no schemaVersion")
+    variables = {v.get("name"): v for v in (dashboard.get("templating") or {}).get("list", [])}
+    source = variables.get("datasource") or {}
+    require(source.get("type") == "datasource" and source.get("query") == "prometheus",
+            f"{where}: needs a `datasource` template variable of type datasource over prometheus")
+    require("job" in variables or "instance" in variables, f"{where}: needs a job or instance template variable")
+    exported = exported_metric_names()
+
+    def check_query(expr: Any, what: str) -> None:
+        require(isinstance(expr, str) and expr.strip(), f"{where}: {what} has no expr")
+        names = promql_metric_names(expr)
+        require(names, f"{where}: {what} selects no metric: {expr}")
+        unknown = sorted(names - exported)
+        require(not unknown, f"{where}: {what} queries {unknown}, which Sources/ does not export "
+                             f"(renamed or misspelled?): {expr}")
+
+    for name, variable in variables.items():
+        if variable.get("type") == "query":
+            require(is_datasource_variable(variable.get("datasource")),
+                    f"{where}: variable {name}'s datasource must be {DATASOURCE_VARIABLE}")
+            query = variable.get("query")
+            query = query.get("query") if isinstance(query, dict) else query
+            series = re.fullmatch(r"\s*label_values\((.*),\s*\w+\s*\)\s*", query or "")
+            require(series is not None, f"{where}: variable {name}: expected label_values(<series>, <label>), is {query!r}")
+            check_query(series.group(1), f"variable {name}")
+
+    panels = dashboard_panels(dashboard.get("panels") or [])
+    require(panels, f"{where}: no panels")
+    ids: set[Any] = set()
+    cells: dict[tuple[int, int], str] = {}
+    queries = 0
+    for panel in panels:
+        title = panel.get("title") or "?"
+        what = f"panel {panel.get('id')} ({title})"
+        require(isinstance(panel.get("id"), int), f"{where}: panel {title!r} has no integer id")
+        require(panel["id"] not in ids, f"{where}: panel id {panel['id']} is used twice")
+        ids.add(panel["id"])
+        grid = panel.get("gridPos") or {}
+        require(all(isinstance(grid.get(k), int) for k in ("h", "w", "x", "y")), f"{where}: {what} has no gridPos h/w/x/y")
+        require(grid["w"] > 0 and grid["h"] > 0 and grid["x"] >= 0 and grid["x"] + grid["w"] <= 24,
+                f"{where}: {what} gridPos {grid} does not fit the 24-column grid")
+        if panel.get("type") != "row" or not panel.get("collapsed"):
+            for cell in ((x, y) for x in range(grid["x"], grid["x"] + grid["w"])
+                         for y in range(grid["y"], grid["y"] + grid["h"])):
+                require(cell not in cells, f"{where}: {what} overlaps {cells.get(cell)}")
+                cells[cell] = what
+        targets = panel.get("targets") or []
+        if panel.get("type") in {"row", "text"}:
+            require(not targets, f"{where}: {what} is a {panel['type']} with queries")
+            continue
+        require(targets, f"{where}: {what} has no queries")
+        require(is_datasource_variable(panel.get("datasource")),
+                f"{where}: {what} datasource must be the {DATASOURCE_VARIABLE} variable, is {panel.get('datasource')}")
+        for target in targets:
+            require("datasource" not in target or is_datasource_variable(target["datasource"]),
+                    f"{where}: {what} query {target.get('refId')} datasource must be {DATASOURCE_VARIABLE}")
+            check_query(target.get("expr"), f"{what} query {target.get('refId')}")
+            queries += 1
+    require(queries, f"{where}: no queries")
+
+
 # --- optional external tools --------------------------------------------------------------
 
 def run_tool(argv: list[str], cwd: Path) -> None:
@@ -452,6 +593,7 @@ def main() -> int:
         ("k8s: objects agree with each other", check_kubernetes_promises),
         ("compose: services and workers", check_compose_promises),
         ("alerts: membership alerts exist and every alert is tested", check_alert_coverage),
+        ("grafana: dashboard queries only metrics the worker exports", check_grafana_dashboard),
         ("promtool check rules", optional("promtool", lambda: run_tool(
             ["promtool", "check", "rules", ALERTS.name], ALERTS.parent))),
         ("promtool test rules", optional("promtool", lambda: run_tool(
