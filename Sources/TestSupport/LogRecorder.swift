@@ -8,6 +8,8 @@ public final class LogRecorder: Sendable {
         public var level: Logger.Level
         public var message: String
         public var facility: String
+        /// The record's metadata, the logger's merged with the call's.
+        public var metadata: Logger.Metadata = [:]
     }
 
     private struct Waiter {
@@ -67,7 +69,8 @@ public final class LogRecorder: Sendable {
 
         func log(event: LogEvent) {
             let facility = event.metadata?["kafka.facility"].map { "\($0)" } ?? ""
-            recorder.append(Record(level: event.level, message: "\(event.message)", facility: facility))
+            let merged = metadata.merging(event.metadata ?? [:]) { _, call in call }
+            recorder.append(Record(level: event.level, message: "\(event.message)", facility: facility, metadata: merged))
         }
     }
 }
