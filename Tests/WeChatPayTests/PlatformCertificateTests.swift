@@ -47,6 +47,18 @@ struct PlatformCertificateTests {
         #expect(try PlatformCertificate(pem: key.certificatePEM).serialNumber == key.serial)
     }
 
+    @Test("a PEM re-wrapped by a tool (one long line, CRLF, 76-character lines) reads as the same certificate")
+    func rewrappedPEMIsRead() throws {
+        let der = try #require(Self.der(ofPEM: OpenSSLVectors.platformCertificatePEM))
+        let base64 = Data(der).base64EncodedString()
+        let expected = try PlatformCertificate(pem: OpenSSLVectors.platformCertificatePEM).serialNumber
+        let wrapped76 = Data(der).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+        for body in [base64, Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]), wrapped76] {
+            let pem = "-----BEGIN CERTIFICATE-----\r\n\(body)\r\n-----END CERTIFICATE-----\r\n"
+            #expect(try PlatformCertificate(pem: pem).serialNumber == expected)
+        }
+    }
+
     @Test("garbage, a truncated certificate and a PEM without a certificate are refused as unreadable")
     func malformedCertificatesAreRefused() throws {
         let der = try #require(Self.der(ofPEM: OpenSSLVectors.platformCertificatePEM))

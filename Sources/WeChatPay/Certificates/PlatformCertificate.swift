@@ -16,9 +16,23 @@ public struct PlatformCertificate: Sendable {
     public let notValidBefore: Date
     public let notValidAfter: Date
 
-    /// Reads a PEM `CERTIFICATE` (RFC 7468: Base64 in lines of 64 characters).
+    /// Reads a PEM `CERTIFICATE`, laxly as RFC 7468 §3 allows for readers: any line length,
+    /// CRLF or LF, whitespace inside the Base64, text around the armor. WeChat Pay and the
+    /// SDKs write 64-character lines, but a certificate re-wrapped by a tool must still load.
     public init(pem: String) throws(PlatformCertificateError) {
-        try self.init(Self.parse { try Certificate(pemEncoded: pem) })
+        guard let der = Self.derInsideArmor(pem) else {
+            throw .unreadable(reason: "no PEM CERTIFICATE block")
+        }
+        try self.init(der: der)
+    }
+
+    private static func derInsideArmor(_ pem: String) -> [UInt8]? {
+        let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
+        guard let start = pem.range(of: begin), let stop = pem.range(of: end, range: start.upperBound..<pem.endIndex)
+        else { return nil }
+        let base64 = pem[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }
+        guard !base64.isEmpty, let data = Data(base64Encoded: String(base64)) else { return nil }
+        return Array(data)
     }
 
     /// Reads a DER certificate.
