@@ -20,19 +20,13 @@ struct PartitionFlowsTests {
     let flows = PartitionFlows(partitionBufferLimit: 8, gate: FetchGate(closeAt: 16, openAt: 4))
     let offsets = StoredOffsets()
 
-    func message(_ partition: KafkaTopicPartition, _ offset: Int64, generation: UInt64 = 1) -> KafkaConsumerMessage {
-        KafkaConsumerMessage(
-            topic: partition.topic, partition: partition.partition, offset: offset, key: nil, value: [],
-            assignmentGeneration: generation)
-    }
-
     /// Admits a record with a task that does nothing; returns the command's id and its task.
     func start(
         _ partition: KafkaTopicPartition, _ offset: Int64, generation: UInt64 = 1,
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> (id: PartitionFlows.CommandID, task: Task<Void, Never>)? {
         let created = Mutex<Task<Void, Never>?>(nil)
-        let admission = flows.admit(message(partition, offset, generation: generation), at: .now) { _ in
+        let admission = flows.admit(.record(partition, offset: offset, generation: generation), at: .now) { _ in
             let task = Task<Void, Never> {}
             created.withLock { $0 = task }
             return task
@@ -54,17 +48,17 @@ struct PartitionFlowsTests {
         let first = try #require(start(partition0, 0))
         #expect(flows.trackedTasks == 1)
         #expect(flows.running(partition0) == 1)
-        let stale = flows.admit(message(partition0, 1, generation: 0), at: .now) { _ in
+        let stale = flows.admit(.record(partition0, offset: 1, generation: 0), at: .now) { _ in
             Issue.record("a task was created for a record of another generation")
             return Task {}
         }
         #expect(stale == .stale)
-        let unassigned = flows.admit(message(partition1, 0), at: .now) { _ in
+        let unassigned = flows.admit(.record(partition1, offset: 0), at: .now) { _ in
             Issue.record("a task was created for a record of a partition that is not assigned")
             return Task {}
         }
         #expect(unassigned == .stale)
-        let again = flows.admit(message(partition0, 0), at: .now) { _ in
+        let again = flows.admit(.record(partition0, offset: 0), at: .now) { _ in
             Issue.record("a task was created twice for one offset")
             return Task {}
         }
@@ -100,7 +94,7 @@ struct PartitionFlowsTests {
         let kept = try #require(start(partition1, 0))
         let tasks = flows.beginRevoke([partition0])
         #expect(Set(tasks) == [revoked1.task, revoked2.task])
-        let late = flows.admit(message(partition0, 2), at: .now) { _ in
+        let late = flows.admit(.record(partition0, offset: 2), at: .now) { _ in
             Issue.record("a task was created for a revoking partition")
             return Task {}
         }
@@ -138,7 +132,7 @@ struct PartitionFlowsTests {
         let old = try #require(start(partition0, 5))
         // A re-assign whose revoke was not heard: the partition starts over.
         flows.assign([partition0], generation: 2)
-        let stale = flows.admit(message(partition0, 6, generation: 1), at: .now) { _ in
+        let stale = flows.admit(.record(partition0, offset: 6, generation: 1), at: .now) { _ in
             Issue.record("a task was created for a record fetched under the old generation")
             return Task {}
         }

@@ -73,8 +73,7 @@ struct PauseApplierTests {
         await revokes.assignmentCompleted([partition0, partition1], generation: 1)
         var commands: [FlowControl.CommandID] = []
         for partition in [partition0, partition1] {
-            let message = KafkaConsumerMessage(
-                topic: partition.topic, partition: partition.partition, offset: 0, key: nil, value: [], assignmentGeneration: 1)
+            let message = KafkaConsumerMessage.record(partition, offset: 0)
             if case .start(let id, _) = flows.admit(message, at: .now, start: { _ in Task {} }) { commands.append(id) }
         }
         #expect(flows.observeBuffer(9))

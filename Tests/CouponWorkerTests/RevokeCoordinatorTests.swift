@@ -25,12 +25,6 @@ struct RevokeCoordinatorTests {
                 clock: AssignmentClock(metrics: WorkerMetrics()), logger: quietLogger(), graceClock: graceClock)
         }
 
-        func message(_ partition: KafkaTopicPartition, offset: Int64, generation: UInt64 = 1) -> KafkaConsumerMessage {
-            KafkaConsumerMessage(
-                topic: partition.topic, partition: partition.partition, offset: offset, key: nil, value: [],
-                assignmentGeneration: generation)
-        }
-
         /// Waits until the revoke's grace is running on the clock, and checks it is the grace.
         func graceStarted() async throws {
             try await expectEvent("the revoke's grace to start") { await graceClock.sleeps(1) }
@@ -56,7 +50,7 @@ struct RevokeCoordinatorTests {
         let mayEnd = OneShot()
         let log = EventLog()
         let command = Mutex<Task<Void, Never>?>(nil)
-        let admission = fixture.flows.admit(fixture.message(partition0, offset: 0), at: .now) { id in
+        let admission = fixture.flows.admit(.record(partition0, offset: 0), at: .now) { id in
             let task = Task {
                 await Self.untilCancelled()
                 log.append("command saw cancellation")
@@ -98,7 +92,7 @@ struct RevokeCoordinatorTests {
         await fixture.revokes.assignmentCompleted([partition0, partition1], generation: 1)
         let log = EventLog()
         let task = Mutex<Task<Void, Never>?>(nil)
-        _ = fixture.flows.admit(fixture.message(partition1, offset: 4), at: .now) { id in
+        _ = fixture.flows.admit(.record(partition1, offset: 4), at: .now) { id in
             let created = Task {
                 await Self.untilCancelled()
                 _ = fixture.flows.finish(id, acknowledged: false) { _, _ in }
@@ -127,7 +121,7 @@ struct RevokeCoordinatorTests {
         await fixture.revokes.assignmentCompleted([partition0], generation: 1)
         let mayEnd = OneShot()
         let log = EventLog()
-        _ = fixture.flows.admit(fixture.message(partition0, offset: 0), at: .now) { id in
+        _ = fixture.flows.admit(.record(partition0, offset: 0), at: .now) { id in
             Task {
                 await mayEnd.wait()
                 log.append(Task.isCancelled ? "cancelled" : "finished in time")
@@ -136,7 +130,7 @@ struct RevokeCoordinatorTests {
         }
         let revoke = Task { await fixture.revokes.partitionsRevoked([partition0]) }
         try await fixture.graceStarted()
-        let late = fixture.flows.admit(fixture.message(partition0, offset: 1), at: .now) { _ in
+        let late = fixture.flows.admit(.record(partition0, offset: 1), at: .now) { _ in
             Issue.record("no task may start for a revoking partition")
             return Task {}
         }
@@ -151,7 +145,7 @@ struct RevokeCoordinatorTests {
     func revokeWithoutCommandsDoesNotWait() async throws {
         let fixture = Fixture()
         await fixture.revokes.assignmentCompleted([partition0, partition1], generation: 1)
-        let admission = fixture.flows.admit(fixture.message(partition0, offset: 0), at: .now) { _ in Task {} }
+        let admission = fixture.flows.admit(.record(partition0, offset: 0), at: .now) { _ in Task {} }
         guard case .start(let done, _) = admission else { throw Failure("not admitted") }
         _ = fixture.flows.finish(done, acknowledged: true) { _, _ in }
         await fixture.revokes.partitionsRevoked([partition0])
@@ -166,7 +160,7 @@ struct RevokeCoordinatorTests {
         let log = EventLog()
         let firstDone = OneShot()
         for offset: Int64 in [0, 1] {
-            _ = fixture.flows.admit(fixture.message(partition0, offset: offset), at: .now) { id in
+            _ = fixture.flows.admit(.record(partition0, offset: offset), at: .now) { id in
                 Task {
                     if offset == 0 { await Self.untilCancelled() }
                     let completion = fixture.flows.finish(id, acknowledged: offset != 0) { _, next in
