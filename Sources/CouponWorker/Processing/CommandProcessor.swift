@@ -116,11 +116,3 @@ public final class CommandProcessor: Sendable {
         return try await claims.decide(context, incoming: incoming)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}

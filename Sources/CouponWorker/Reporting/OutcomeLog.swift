@@ -1,3 +1,4 @@
+import CouponModel
 import Kafka
 import Logging
 
