@@ -24,19 +24,10 @@ public struct RequestSigner: Sendable {
     public static func message(
         method: String, pathAndQuery: String, timestamp: Int64, nonce: String, body: [UInt8]
     ) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(pathAndQuery.utf8.count + body.count + 80)
-        out.append(contentsOf: method.uppercased().utf8)
-        out.append(0x0A)
-        out.append(contentsOf: pathAndQuery.utf8)
-        out.append(0x0A)
-        out.append(contentsOf: String(timestamp).utf8)
-        out.append(0x0A)
-        out.append(contentsOf: nonce.utf8)
-        out.append(0x0A)
-        out.append(contentsOf: body)
-        out.append(0x0A)
-        return out
+        SignedLines.message([
+            ArraySlice(method.uppercased().utf8), ArraySlice(pathAndQuery.utf8), ArraySlice(String(timestamp).utf8),
+            ArraySlice(nonce.utf8), body[...],
+        ])
     }
 
     /// The Base64 signature of one request.

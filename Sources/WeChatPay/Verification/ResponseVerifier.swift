@@ -16,15 +16,7 @@ public struct ResponseVerifier: Sendable {
 
     /// The exact bytes WeChat Pay signs for one response.
     public static func message(timestamp: String, nonce: String, body: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count + timestamp.utf8.count + nonce.utf8.count + 3)
-        out.append(contentsOf: timestamp.utf8)
-        out.append(0x0A)
-        out.append(contentsOf: nonce.utf8)
-        out.append(0x0A)
-        out.append(contentsOf: body)
-        out.append(0x0A)
-        return out
+        SignedLines.message([ArraySlice(timestamp.utf8), ArraySlice(nonce.utf8), body[...]])
     }
 
     /// Throws unless the timestamp is fresh against `now`.
