@@ -89,7 +89,8 @@ public enum WorkerRuntime {
             }
         }
         let w = settings.worker
-        let timeout = Duration.milliseconds(Int((w.providerTimeoutSeconds ?? 10) * 1000))
+        let pipeline = PipelineSettings(settings, owner: PipelineSettings.processOwner())
+        let timeout = pipeline.providerTimeout
         // One connection per command in flight: AsyncHTTPClient's default of 8 per host would
         // cap a 50 ms provider at 160 commands/s (measured by `bench`).
         var httpConfiguration = HTTPClient.Configuration()
@@ -103,7 +104,7 @@ public enum WorkerRuntime {
             problems.append(contentsOf: error.lines)
             providers = ProviderDirectory()
         }
-        let lease = Duration.milliseconds(Int((w.leaseSeconds ?? 60) * 1000))
+        let lease = pipeline.processor.leaseDuration
         let worstCase = providers.worstCaseAttempt
         if lease <= worstCase {
             problems.append(
@@ -140,33 +141,19 @@ public enum WorkerRuntime {
         consumerConfiguration.groupInstanceID = kafka.instanceID
         consumerConfiguration.sessionTimeoutMilliseconds = sessionTimeoutMs
         consumerConfiguration.commitIntervalMilliseconds = commitIntervalMs
-        var configuration = CouponWorker.Configuration()
-        configuration.issueTopic = settings.topics.issue ?? Topology.issue
-        configuration.queryTopic = settings.topics.query ?? Topology.query
-        configuration.resultsTopic = settings.topics.results ?? Topology.results
-        configuration.deadLetterTopic = settings.topics.dlq ?? Topology.deadLetters
-        configuration.maxInFlight = w.maxInFlight ?? 256
-        configuration.partitionBufferLimit = w.partitionBuffer ?? 512
-        configuration.revokeGrace = .milliseconds(Int((w.revokeGraceSeconds ?? 10) * 1000))
-        let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UInt32.random(in: 0...UInt32.max))"
-        let settingsForProcessor = CommandProcessor.Settings(
-            leaseDuration: lease,
-            retry: RetryPolicy(
-                maxAttempts: w.maxAttempts ?? 5, budget: .milliseconds(Int((w.retryBudgetSeconds ?? 60) * 1000))),
-            owner: owner, ambiguousSettle: timeout)
         do {
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             let worker = try CouponWorker(
-                configuration: configuration, consumerConfiguration: consumerConfiguration, producer: producer,
-                store: store, providers: providers, settings: settingsForProcessor, logger: logger)
+                configuration: pipeline.worker, consumerConfiguration: consumerConfiguration, producer: producer,
+                store: store, providers: providers, settings: pipeline.processor, logger: logger)
             let purger = RecordPurger(
                 store: store, retention: .seconds((w.recordRetentionDays ?? 30) * 86_400),
                 interval: .seconds(w.purgeIntervalSeconds ?? 3600), logger: logger)
             // After the grace, a request that already reached a provider is still awaited (up to
             // its worst case) and its outcome stored (up to the store deadline) and published;
             // the orchestrator's own termination grace must cover this bound (README, deploy/).
-            let grace = Duration.milliseconds(Int((w.shutdownGraceSeconds ?? 25) * 1000))
-            let bound = grace + worstCase + settingsForProcessor.storeCallDeadline * 2 + .seconds(10)
+            let grace = Duration.seconds(w.shutdownGraceSeconds ?? 25)
+            let bound = grace + worstCase + pipeline.processor.storeCallDeadline * 2 + .seconds(10)
             return Assembled(
                 worker: worker, producer: producer, store: store, httpClient: httpClient, purger: purger,
                 shutdownBound: bound, httpHost: host, httpPort: port, adminToken: adminToken)

@@ -109,22 +109,24 @@ public final class WorkerHarness: Sendable {
         settleClock: any Clock<Duration> = ContinuousClock(), store: (any IdempotencyStore)? = nil,
         logger: Logger? = nil
     ) throws -> CouponWorker {
-        var configuration = CouponWorker.Configuration()
-        configuration.issueTopic = topics.issue
-        configuration.queryTopic = topics.query
-        configuration.resultsTopic = topics.results
-        configuration.deadLetterTopic = topics.deadLetters
-        configuration.maxInFlight = maxInFlight
-        configuration.partitionBufferLimit = partitionBufferLimit
-        configuration.revokeGrace = revokeGrace
+        var settings = WorkerSettings()
+        settings.topics = .init(issue: topics.issue, query: topics.query, results: topics.results, dlq: topics.deadLetters)
+        settings.worker.maxInFlight = maxInFlight
+        settings.worker.partitionBuffer = partitionBufferLimit
+        settings.worker.revokeGraceSeconds = revokeGrace.seconds
+        settings.worker.leaseSeconds = leaseDuration.seconds
+        settings.worker.providerTimeoutSeconds = providerTimeout.seconds
+        // Derived as `run` derives it; only what a test drives differs: fast retries, the
+        // settle's clock and length.
+        var pipeline = PipelineSettings(settings, owner: owner)
+        pipeline.processor.retry = RetryPolicy(
+            maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50))
+        pipeline.processor.ambiguousSettle = ambiguousSettle ?? providerTimeout
+        pipeline.processor.settleClock = settleClock
         return try CouponWorker(
-            configuration: configuration, consumerConfiguration: kafka.consumerConfiguration(groupID: groupID),
+            configuration: pipeline.worker, consumerConfiguration: kafka.consumerConfiguration(groupID: groupID),
             producer: producer, store: store ?? self.store, providers: try providers(timeout: providerTimeout),
-            settings: CommandProcessor.Settings(
-                leaseDuration: leaseDuration,
-                retry: RetryPolicy(maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
-                owner: owner, ambiguousSettle: ambiguousSettle ?? providerTimeout, settleClock: settleClock),
-            logger: logger ?? self.logger)
+            settings: pipeline.processor, logger: logger ?? self.logger)
     }
 
     /// Produces a command the way an order system would: keyed by out_request_no.
