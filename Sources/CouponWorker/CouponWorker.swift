@@ -92,7 +92,7 @@ public final class CouponWorker: Service, Sendable {
         let flows = PartitionFlows(
             partitionBufferLimit: configuration.partitionBufferLimit, gate: FetchGate(maxInFlight: configuration.maxInFlight))
         self.flows = flows
-        let storeHealth = StoreHealth()
+        let storeHealth = StoreHealth(metrics: metrics)
         self.storeHealth = storeHealth
         let consumerSlot = PartitionPauserSlot()
         let applier = PauseApplier(pauser: consumerSlot, desired: { flows.desiredPaused }, metrics: metrics, logger: logger)

@@ -7,6 +7,11 @@ import Metrics
 public struct WorkerMetrics: Sendable {
     public init() {}
 
+    /// 1 while the idempotency store answers, 0 while it does not (nothing is claimed then).
+    func storeAvailable(_ available: Bool) {
+        Gauge(label: "coupon_store_available").record(available ? 1 : 0)
+    }
+
     func consumed(topic: String) {
         Counter(label: "coupon_commands_consumed_total", dimensions: [("topic", topic)]).increment()
     }
