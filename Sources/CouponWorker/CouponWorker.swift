@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// coupon-worker's pipeline, one instance of many in a consumer group:
 ///
@@ -181,9 +182,10 @@ public final class CouponWorker: Service, Sendable {
                 metrics.consumed(topic: message.topic)
                 await fetchGate.observe()
                 let kind: CommandKind = message.topic == configuration.queryTopic ? .query : .issue
+                let received = DefaultTracerClock.now
                 // admit: a slot, flow control's verdict, the key's turn and the command's task.
                 let admitted = await admission.admit(message) { id, turn in
-                    let acknowledged = await self.processAndPublish(message, kind: kind, turn: turn)
+                    let acknowledged = await self.processAndPublish(message, kind: kind, turn: turn, received: received)
                     await self.admission.finish(id, acknowledged: acknowledged, storeOffset: self.storeOffset)
                 }
                 guard admitted else { break }  // cancelled while waiting for a slot
@@ -199,38 +201,51 @@ public final class CouponWorker: Service, Sendable {
     }
 
     /// process → publish: runs one command in its key's turn; true when its result (and dead
-    /// letter) were acknowledged by Kafka.
-    private func processAndPublish(_ message: KafkaConsumerMessage, kind: CommandKind, turn: KeyedScheduler.Turn) async -> Bool {
-        await admission.scheduler.wait(for: turn)
-        defer { admission.scheduler.end(turn) }
-        let started = ContinuousClock.now
-        let incoming = IncomingCommand(
-            bytes: message.value, kind: kind,
-            source: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset))
-        do {
-            try Task.checkCancellation()
-            let outcome = try await processor.process(incoming)
-            let traceHeaders = message.headers.filter { $0.key == "traceparent" || $0.key == "tracestate" }
-            // The dead letter goes first: a crash between the two leaves the result unpublished,
-            // so the redelivery publishes both again (a replay dead-letters `unknown` again).
-            if let cause = outcome.deadLetter {
-                try await publisher.deadLetter(message, cause: cause)
-                metrics.deadLettered(cause)
-            }
-            if let result = outcome.result {
-                if let tooLarge = try await publisher.publish(result, traceHeaders: traceHeaders) {
-                    try await publisher.deadLetter(message, cause: tooLarge)
-                    metrics.deadLettered(tooLarge)
+    /// letter) were acknowledged by Kafka. Its span starts when the record was `received`, so
+    /// the wait for a slot is part of the command's life.
+    private func processAndPublish(
+        _ message: KafkaConsumerMessage, kind: CommandKind, turn: KeyedScheduler.Turn, received: DefaultTracerClock.Instant
+    ) async -> Bool {
+        await withSpan(
+            CommandSpans.command(topic: message.topic), context: TraceHeaders.context(of: message.headers),
+            ofKind: .consumer, at: received
+        ) { span in
+            CommandSpans.annotate(span, record: message)
+            startSpan(CommandSpans.waitForSlot, at: received).end()
+            await withSpan(CommandSpans.waitForKeyTurn) { _ in await admission.scheduler.wait(for: turn) }
+            defer { admission.scheduler.end(turn) }
+            let started = ContinuousClock.now
+            let incoming = IncomingCommand(
+                bytes: message.value, kind: kind,
+                source: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset))
+            do {
+                try Task.checkCancellation()
+                let outcome = try await processor.process(incoming)
+                CommandSpans.annotate(span, outcome: outcome)
+                // The records this command produces continue its trace (its span's context).
+                let traceHeaders = TraceHeaders.forwarded(from: message.headers)
+                // The dead letter goes first: a crash between the two leaves the result unpublished,
+                // so the redelivery publishes both again (a replay dead-letters `unknown` again).
+                if let cause = outcome.deadLetter {
+                    try await publisher.deadLetter(message, cause: cause)
+                    metrics.deadLettered(cause)
                 }
-                metrics.result(result)
-                if result.replayed { metrics.replayed() }
-                metrics.commandLatency(started.duration(to: .now), status: result.status)
+                if let result = outcome.result {
+                    if let tooLarge = try await publisher.publish(result, traceHeaders: traceHeaders) {
+                        try await publisher.deadLetter(message, cause: tooLarge)
+                        metrics.deadLettered(tooLarge)
+                    }
+                    metrics.result(result)
+                    if result.replayed { metrics.replayed() }
+                    metrics.commandLatency(started.duration(to: .now), status: result.status)
+                }
+                outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
+                return true
+            } catch {
+                span.attributes["coupon.abandoned"] = true
+                outcomeLog.abandoned(message)
+                return false
             }
-            outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
-            return true
-        } catch {
-            outcomeLog.abandoned(message)
-            return false
         }
     }
 

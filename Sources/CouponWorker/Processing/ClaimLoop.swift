@@ -1,6 +1,7 @@
 import CouponModel
 import IdempotencyStore
 import Logging
+import Tracing
 
 /// Claims a command's idempotency key until the command is decided (architecture.md,
 /// "Idempotency"):
@@ -35,7 +36,11 @@ struct ClaimLoop: Sendable {
             let claimSent = ContinuousClock.now
             let claim: ClaimOutcome
             do {
-                claim = try await storeCalls.run("claim") { try await self.store.claim(request) }
+                claim = try await withSpan(CommandSpans.claim) { span in
+                    let claim = try await storeCalls.run("claim") { try await self.store.claim(request) }
+                    span.attributes["coupon.claim"] = claim.traceName
+                    return claim
+                }
             } catch let error as StoreError {
                 var rejection = CommandRejection(field: nil, reason: "not storable: \(error)", outRequestNo: command.outRequestNo)
                 rejection.provider = command.provider
@@ -67,8 +72,22 @@ struct ClaimLoop: Sendable {
             case .inProgress:
                 // Another delivery holds the key (in this process or another); never call twice at once.
                 busy += 1
-                try await RetryPolicy.keyBusy.waitOut(afterAttempt: busy)
+                try await withSpan(CommandSpans.waitForKeyBusy) { _ in try await RetryPolicy.keyBusy.waitOut(afterAttempt: busy) }
             }
+        }
+    }
+}
+
+extension ClaimOutcome {
+    /// How a claim ended, for its span.
+    fileprivate var traceName: String {
+        switch self {
+        case .claimed: "claimed"
+        case .takenOver: "taken_over"
+        case .reopened: "reopened"
+        case .alreadyFinal: "already_final"
+        case .conflict: "conflict"
+        case .inProgress: "in_progress"
         }
     }
 }

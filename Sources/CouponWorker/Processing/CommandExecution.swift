@@ -1,6 +1,7 @@
 import CouponModel
 import IdempotencyStore
 import Logging
+import Tracing
 
 /// Executes one claimed command under its lease and stores the outcome: provider calls with
 /// rate limit and retries, an ambiguous issue reconciled before anything is sent again, and
@@ -71,7 +72,12 @@ struct CommandExecution: Sendable {
         let outcome = StoredOutcome(
             status: event.status, resultEvent: event.encoded(),
             reopenable: event.status == .failed && event.error?.retryable == true)
-        let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
+        let stored = try await withSpan(CommandSpans.storeOutcome) { span in
+            span.attributes["coupon.status"] = event.status.rawValue
+            let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
+            span.attributes["coupon.stored"] = stored
+            return stored
+        }
         guard stored else {
             // A newer token holds the key: its outcome is the one of record, never ours.
             logger.warning("lease lost before the outcome was stored; the stored outcome decides", metadata: [
@@ -104,7 +110,7 @@ struct CommandExecution: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
-            try await context.route.limiter.acquire()
+            try await withSpan(CommandSpans.rateLimit) { _ in try await context.route.limiter.acquire() }
             _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt)
             calls += 1
             // From here the request may reach the provider: its answer is awaited and decided
@@ -120,7 +126,7 @@ struct CommandExecution: Sendable {
                     return .failed(failure.resultError, attempts: attempt, calls: calls)
                 }
                 metrics.retry(command: command, code: failure.code)
-                try await Task.sleep(for: delay)
+                try await withSpan(CommandSpans.retryBackoff) { _ in try await Task.sleep(for: delay) }
             }
         }
     }
@@ -133,10 +139,15 @@ struct CommandExecution: Sendable {
         let isIssue = command.operation.kind == .issue
         let callStarted = ContinuousClock.now
         let answer: Swift.Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
-            do throws(ProviderFailure) {
-                return .success(try await context.route.client.execute(command))
-            } catch {
-                return .failure(error)
+            await withSpan(CommandSpans.attempt, ofKind: .client) { span in
+                CommandSpans.annotate(span, command: command, merchant: context.route.merchant)
+                span.attributes["coupon.attempt"] = attempt
+                do throws(ProviderFailure) {
+                    return .success(try await context.route.client.execute(command))
+                } catch {
+                    CommandSpans.annotate(span, failure: error)
+                    return .failure(error)
+                }
             }
         }
         let failure: ProviderFailure

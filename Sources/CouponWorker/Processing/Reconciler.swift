@@ -1,5 +1,6 @@
 import CouponModel
 import Logging
+import Tracing
 
 /// Finds out whether an earlier attempt of an issue took effect at the provider, before
 /// anything is sent again: after an ambiguous failure (timeout, reset), and on taking over a
@@ -20,22 +21,35 @@ struct Reconciler: Sendable {
 
     /// Asks the provider whether an earlier attempt took effect, under `holder`'s heartbeat.
     func findEarlierEffect(_ context: CommandContext, holder: LeaseHolder) async throws -> Reconciliation {
-        try await holder.withHeartbeat {
-            let answer = try await self.reconcile(context)
-            guard case .notFound = answer else { return answer }
-            try await self.clock.sleep(for: self.settle)
-            return try await self.reconcile(context)
+        try await withSpan(CommandSpans.reconcile) { span in
+            let answer = try await holder.withHeartbeat {
+                let answer = try await self.reconcile(context)
+                guard case .notFound = answer else { return answer }
+                try await withSpan(CommandSpans.settle) { _ in try await self.clock.sleep(for: self.settle) }
+                return try await self.reconcile(context)
+            }
+            span.attributes["coupon.reconciliation"] = answer.traceName
+            return answer
         }
     }
 
     /// One question to the provider, retrying transient failures; `.unknowable` when it
     /// cannot be found out.
     private func reconcile(_ context: CommandContext) async throws -> Reconciliation {
+        try await withSpan(CommandSpans.reconcileAsk, ofKind: .client) { span in
+            CommandSpans.annotate(span, command: context.command, merchant: context.route.merchant)
+            let answer = try await ask(context)
+            span.attributes["coupon.reconciliation"] = answer.traceName
+            return answer
+        }
+    }
+
+    private func ask(_ context: CommandContext) async throws -> Reconciliation {
         let started = ContinuousClock.now
         var attempt = 0
         while true {
             attempt += 1
-            try await context.route.limiter.acquire()
+            try await withSpan(CommandSpans.rateLimit) { _ in try await context.route.limiter.acquire() }
             do {
                 return try await context.route.client.reconcile(context.command)
             } catch {
@@ -45,8 +59,19 @@ struct Reconciler: Sendable {
                     ])
                     return .unknowable
                 }
-                try await Task.sleep(for: delay)
+                try await withSpan(CommandSpans.retryBackoff) { _ in try await Task.sleep(for: delay) }
             }
+        }
+    }
+}
+
+extension Reconciliation {
+    /// What a reconciliation found, for its span (never the found data).
+    var traceName: String {
+        switch self {
+        case .found: "found"
+        case .notFound: "not_found"
+        case .unknowable: "unknowable"
         }
     }
 }

@@ -1,6 +1,7 @@
 import CouponModel
 import Kafka
 import Logging
+import Tracing
 
 /// Publishes result events and dead-letter records, and does not return until Kafka
 /// acknowledged them.
@@ -34,13 +35,22 @@ public struct ResultPublisher: Sendable {
     }
 
     /// Publishes `event` keyed by its out_request_no with CloudEvents binary-mode headers and
-    /// the incoming trace context.
+    /// `traceHeaders` (the command span's context, or the incoming one without a tracer), in
+    /// a producer span.
     ///
     /// A result larger than the broker accepts would be retried forever and stall its
     /// partition: it is published with its `data` replaced by
     /// `{"truncated": true, "original_bytes": N}` instead (the full result stays in the
     /// idempotency record), and the returned cause tells the caller to dead-letter the command.
     public func publish(_ event: ResultEvent, traceHeaders: [KafkaHeader]) async throws -> DeadLetterCause? {
+        try await withSpan(CommandSpans.publish(topic: topics.results), ofKind: .producer) { span in
+            annotate(span, topic: topics.results)
+            span.attributes["coupon.status"] = event.status.rawValue
+            return try await publishUntraced(event, traceHeaders: traceHeaders)
+        }
+    }
+
+    private func publishUntraced(_ event: ResultEvent, traceHeaders: [KafkaHeader]) async throws -> DeadLetterCause? {
         let bytes = event.encoded()
         do {
             try await deliver(message(for: event, encoded: bytes, traceHeaders: traceHeaders))
@@ -68,7 +78,8 @@ public struct ResultPublisher: Sendable {
             topic: topics.results, key: Array(event.outRequestNo.utf8), value: encoded, headers: headers)
     }
 
-    /// Dead-letters the original record: its key, bytes and headers, plus `x-coupon-error-*`.
+    /// Dead-letters the original record: its key, bytes and headers, plus `x-coupon-error-*`;
+    /// its trace headers name the current span (the command's) when a tracer writes them.
     ///
     /// An original just under the broker's message limit no longer fits with the added
     /// headers; retrying would stall its partition forever. Then the record keeps the
@@ -76,6 +87,16 @@ public struct ResultPublisher: Sendable {
     /// original size.
     public func deadLetter(_ original: KafkaConsumerMessage, cause: DeadLetterCause) async throws {
         var headers = original.headers
+        TraceHeaders.injectCurrent(into: &headers)
+        try await withSpan(CommandSpans.publish(topic: topics.deadLetters), ofKind: .producer) { span in
+            annotate(span, topic: topics.deadLetters)
+            span.attributes["coupon.dead_letter"] = cause.code.rawValue
+            try await deadLetterUntraced(original, cause: cause, headers: headers)
+        }
+    }
+
+    private func deadLetterUntraced(_ original: KafkaConsumerMessage, cause: DeadLetterCause, headers: [KafkaHeader]) async throws {
+        var headers = headers
         headers.append(contentsOf: DeadLetterHeaders.build(
             code: cause.code, reason: cause.reason, field: cause.field,
             sourceTopic: original.topic, sourcePartition: original.partition, sourceOffset: original.offset
@@ -96,6 +117,14 @@ public struct ResultPublisher: Sendable {
                 ])
                 value = value.prefix(value.count * 3 / 4)
             }
+        }
+    }
+
+    private func annotate(_ span: any Span, topic: String) {
+        span.updateAttributes { attributes in
+            attributes["messaging.system"] = "kafka"
+            attributes["messaging.operation.type"] = "send"
+            attributes["messaging.destination.name"] = topic
         }
     }
 
