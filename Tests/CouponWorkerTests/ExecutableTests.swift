@@ -226,8 +226,15 @@ struct ExecutableTests {
     func demoServesTheOperatorPort() async throws {
         let port = try freePort()
         let child = try ChildProcess(["demo", "--keep-running", "--http-port", "\(port)"])
-        let summary = await child.waitForLine(containing: "every command got its result")
-        #expect(summary != nil)
+        var printed: [String] = []
+        for await line in child.lines {
+            printed.append(line)
+            if line.contains("every command got its result") { break }
+        }
+        #expect(printed.last?.contains("every command got its result") == true, "\(printed)")
+        // The queries go after the issues, so they show the coupons just issued.
+        #expect(printed.contains { $0.contains(#"DEMO-Q-0001    wechat user_coupons.list    {"data":[{"#) }, "\(printed)")
+        #expect(printed.contains { $0.contains(#"DEMO-Q-0002    zvcms customer_coupons      {"coupons":[{"#) }, "\(printed)")
         #expect(await child.waitForLine(containing: "Still running") != nil)
         // The demo prints a ready command that reads the token from its file, never the token.
         let curl = try #require(await child.waitForLine(containing: "curl -H"))
@@ -249,6 +256,7 @@ struct ExecutableTests {
         #expect(metrics.body.contains("coupon_results_total"))
         #expect(metrics.body.contains("coupon_provider_request_duration_seconds"))
         #expect(metrics.body.contains("coupon_commands_consumed_total"))
+        #expect(metrics.body.contains("coupon_store_available 1"))
         let record = try await side.get("/requests/\(match.3)", bearer: token)
         #expect(record.status == 200)
         #expect(record.body.contains(#""state":"final""#))

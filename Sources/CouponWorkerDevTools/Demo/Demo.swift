@@ -1,3 +1,4 @@
+import Synchronization
 import CouponModel
 import CouponSandbox
 import CouponWorkerRuntime
@@ -65,12 +66,24 @@ public enum Demo {
         let viewer = try ResultViewer(bootstrapServers: cluster.bootstrapServers, logger: logger)
         Console.line("▶ sending \(script.steps.count) sample commands; results as they arrive:\n")
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
-        for step in script.steps {
-            _ = try await producer.send(KafkaOutgoingMessage(
-                topic: step.topic, key: Array(step.key.utf8), value: Array(step.value.utf8),
-                headers: [KafkaHeader(key: "traceparent", value: Array("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".utf8))]))
+        @Sendable func send(_ steps: [DemoScript.Step]) async throws {
+            for step in steps {
+                _ = try await producer.send(KafkaOutgoingMessage(
+                    topic: step.topic, key: Array(step.key.utf8), value: Array(step.value.utf8),
+                    headers: [KafkaHeader(key: "traceparent", value: Array("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".utf8))]))
+            }
         }
-        let seen = await viewer.collect(results: script.expectedResults, deadLetters: script.expectedDeadLetters, timeout: .seconds(timeout))
+        try await send(script.issues)
+        let queriesSent = Mutex(false)
+        let (issueResults, issueDeadLetters) = script.issuesDone
+        let queries = script.queries
+        let seen = await viewer.collect(
+            results: script.expectedResults, deadLetters: script.expectedDeadLetters, timeout: .seconds(timeout)
+        ) { tally in
+            guard tally.results.count >= issueResults, tally.deadLetters.count >= issueDeadLetters,
+                  queriesSent.withLock({ sent in defer { sent = true }; return !sent }) else { return }
+            try? await send(queries)
+        }
 
         let maxIssuances = script.steps.map { sandboxes.issuanceCount(outRequestNo: $0.key) }.max() ?? 0
         let summary = DemoSummary(script: script, seen: seen, maxIssuancesPerKey: maxIssuances)

@@ -52,4 +52,12 @@ struct DemoScript {
 
     var expectedResults: Int { steps.filter { $0.expectedStatus != nil }.count }
     var expectedDeadLetters: Int { steps.filter(\.expectDeadLetter).count }
+
+    /// Issues go first; the queries are sent once every issue has its result, so they show
+    /// the coupons the demo just issued rather than an empty list.
+    var issues: [Step] { steps.filter { $0.topic == Topology.issue } }
+    var queries: [Step] { steps.filter { $0.topic != Topology.issue } }
+    var issuesDone: (results: Int, deadLetters: Int) {
+        (issues.filter { $0.expectedStatus != nil }.count, issues.filter(\.expectDeadLetter).count)
+    }
 }

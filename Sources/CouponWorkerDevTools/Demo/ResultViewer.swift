@@ -23,8 +23,11 @@ struct ResultViewer {
         try consumer.subscribe(topics: [Topology.results, Topology.deadLetters])
     }
 
-    /// Prints records until the expected numbers arrived or `timeout` passed.
-    func collect(results: Int, deadLetters: Int, timeout: Duration) async -> Seen {
+    /// Prints records until the expected numbers arrived or `timeout` passed; `onRecord` sees
+    /// the tally after every record (the demo sends its queries from there).
+    func collect(
+        results: Int, deadLetters: Int, timeout: Duration, onRecord: @escaping @Sendable (Seen) async -> Void = { _ in }
+    ) async -> Seen {
         let consumer = self.consumer
         return await withTaskGroup(of: Seen?.self) { group in
             group.addTask {
@@ -41,6 +44,7 @@ struct ResultViewer {
                             seen.results.append(event)
                             Console.line("  " + Self.line(event))
                         }
+                        await onRecord(seen)
                         if seen.results.count >= results && seen.deadLetters.count >= deadLetters { return seen }
                     }
                 } catch {}
