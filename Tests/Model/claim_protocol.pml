@@ -13,8 +13,8 @@
  *               IdempotencyTable (claim / recordAttempt / extendLease / recordNoEffect /
  *               complete) whose WHERE clause decides and writes at once.
  *   Holder      one delivery of the command going through CommandProcessor.process: the
- *               claim loop, execute() (reconcile, settle, the attempt loop) and
- *               executeAndStore()'s complete(). The two holders are two deliveries of the same
+ *               ClaimLoop, CommandExecution (Reconciler's ask and settle, the attempt loop)
+ *               and its complete(). The two holders are two deliveries of the same
  *               key, possibly in the same process (FENCING=0 gives them one owner string).
  *   Environment the store's clock (ticks), the network to the provider (a request reaches the
  *               provider, is refused there or is lost, within MAXFLIGHT ticks) and crashes.
@@ -145,9 +145,9 @@ bool crashed[2];
 #define W(n) assert(WITNESS != n)
 
 /*
- * One delivery of the command: CommandProcessor.process -> executeAndStore -> execute.
+ * One delivery of the command: CommandProcessor.process -> ClaimLoop -> CommandExecution.
  *
- * Store calls: a call that never reaches the store has no effect and `guarded` sends it again,
+ * Store calls: a call that never reaches the store has no effect and StoreCalls sends it again,
  * which is the holder simply acting later, so it needs no branch of its own. A call that was
  * applied and whose answer was lost is a branch ("answer lost") wherever it matters. Between any
  * two steps of a holder, any amount of time may pass and the other holder may do anything: that
