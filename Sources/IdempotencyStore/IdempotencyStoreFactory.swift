@@ -15,10 +15,10 @@ public enum IdempotencyStoreFactory {
     ) async throws(StoreError) -> any IdempotencyStore {
         let store: any IdempotencyStore
         if location.hasPrefix("sqlite:") {
-            store = try await SQLiteIdempotencyStore(
+            store = try await SQLiteIdempotencyStore.open(
                 path: String(location.dropFirst("sqlite:".count)), clock: clock, logger: logger)
         } else if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            store = try await PostgresIdempotencyStore(url: location, clock: clock, logger: logger)
+            store = try await PostgresIdempotencyStore.open(url: location, clock: clock, logger: logger)
         } else {
             throw .invalidInput(
                 "idempotency store location must be sqlite:PATH or postgres://…, got \(PostgresLocation.redacted(location))")

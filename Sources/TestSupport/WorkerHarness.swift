@@ -57,7 +57,7 @@ public final class WorkerHarness: Sendable {
         if let store {
             theStore = store
         } else {
-            theStore = try await SQLiteIdempotencyStore(
+            theStore = try await SQLiteIdempotencyStore.open(
                 path: folder.appendingPathComponent("store.sqlite").path, clock: storeClock, logger: logger)
         }
         try await theStore.migrate()

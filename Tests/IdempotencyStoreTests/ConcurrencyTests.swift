@@ -116,7 +116,7 @@ struct ConcurrencyTests {
         for _ in 0..<instances {
             if location.hasPrefix("postgres") {
                 // Small separate pools: the point is several pools, not many connections.
-                let store = try await PostgresIdempotencyStore(
+                let store = try await PostgresIdempotencyStore.open(
                     url: location, clock: clock, logger: testLogger, maximumConnections: 8)
                 try await store.migrate()
                 stores.append(store)

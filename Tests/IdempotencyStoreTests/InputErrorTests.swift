@@ -97,7 +97,7 @@ struct InputErrorTests {
     func unreachablePostgres() async throws {
         let secret = "s3cr3t-Pa55word"
         do {
-            let store = try await PostgresIdempotencyStore(url: "postgres://worker:\(secret)@127.0.0.1:1/coupons?sslmode=disable", logger: testLogger)
+            let store = try await PostgresIdempotencyStore.open(url: "postgres://worker:\(secret)@127.0.0.1:1/coupons?sslmode=disable", logger: testLogger)
             await store.close()
             Issue.record("connecting to port 1 must fail")
         } catch {

@@ -9,7 +9,10 @@ import Foundation
 /// the database's own clock; for everything a holder writes afterwards, the holder's fencing
 /// token. The database evaluates the condition and the change atomically, so there is nothing
 /// to lock in Swift and no window between check and write.
-struct IdempotencyTable<Database: RecordDatabase>: Sendable {
+///
+/// It is the one implementation of ``IdempotencyStore``; ``SQLiteIdempotencyStore`` and
+/// ``PostgresIdempotencyStore`` open it over their database.
+struct IdempotencyTable<Database: RecordDatabase>: IdempotencyStore {
     let database: Database
     let clock: StoreClock
 
@@ -212,4 +215,6 @@ struct IdempotencyTable<Database: RecordDatabase>: Sendable {
     private static func keyBinds(_ key: IdempotencyKey) -> [SQLValue] {
         [.text(key.provider.rawValue), .text(key.merchant), .text(key.outRequestNo)]
     }
+
+    func close() async { await database.close() }
 }
