@@ -83,7 +83,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Waits for the process to end; one still running after `limit` is terminated, so a test
     /// whose process does not end fails (status 15) instead of hanging.
     func waitForExit(terminatingAfter limit: Duration) async -> Int32 {
-        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        let seconds = limit / .seconds(1)
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
             if process.isRunning { process.terminate() }
         }
