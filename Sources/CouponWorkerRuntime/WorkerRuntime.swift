@@ -174,24 +174,28 @@ public enum WorkerRuntime {
         public var description: String { "service failure: \(underlying)" }
     }
 
-    /// The production worker: installs logging and Prometheus metrics for the process,
-    /// assembles, and runs until SIGTERM/SIGINT, then shuts down in order: worker (drain,
-    /// commit), side port, producer flush, store, HTTP client.
+    /// The production worker: installs logging, Prometheus metrics and (when configured) span
+    /// export for the process, assembles, and runs until SIGTERM/SIGINT, then shuts down in
+    /// order: worker (drain, commit), side port, producer flush, store, HTTP client; the span
+    /// export stops after the services, flushing the last spans.
     ///
     /// Throws `ConfigurationProblems` before anything runs (exit 78) or `ServiceFailure` after
     /// a service failed (exit 70, once everything is released).
-    public static func run(settings: WorkerSettings) async throws {
+    public static func run(settings: WorkerSettings, environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
         LoggingSetup.bootstrap(format: settings.log.format, level: settings.log.level)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "coupon-worker")
+        let tracing = try TracingSetup.bootstrap(settings.tracing, environment: environment, logger: logger)
         let parts = try await assemble(settings: settings, logger: logger)
         let sidePort = SidePort.application(
             host: parts.httpHost, port: parts.httpPort, worker: parts.worker, store: parts.store,
             adminToken: parts.adminToken, registry: registry, logger: logger)
+        // Shut down in reverse order: the span exporter last, so the worker's final spans are flushed.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = tracing.map { [.init(service: $0)] } ?? []
+        services += [.init(service: parts.worker), .init(service: sidePort), .init(service: parts.purger)]
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: parts.worker), .init(service: sidePort), .init(service: parts.purger)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = parts.shutdownBound
         let group = ServiceGroup(configuration: groupConfiguration)
         var failure: (any Error)?

@@ -21,7 +21,9 @@ import Foundation
 ///  "wechat":{"merchants":[{"mchid","base_url","backup_base_url","cert_serial","private_key_file",
 ///            "apiv3_key_file","public_key_file","public_key_id","rate_per_second"}]},
 ///  "zvcms":{"accounts":[{"open_id","grant_code","open_key_file","base_url","rate_per_second"}]},
-///  "log":{"format":"json|text","level":"info"}}
+///  "log":{"format":"json|text","level":"info"},
+///  "tracing":{"enabled":false,"endpoint":"http://collector:4318","service_name":"coupon-worker",
+///             "sampler_ratio":1.0}}
 /// ```
 /// Environment (wins over the file): `COUPON_KAFKA_BROKERS`, `COUPON_KAFKA_GROUP`,
 /// `COUPON_KAFKA_INSTANCE_ID`, `COUPON_KAFKA_SESSION_TIMEOUT_MS`, `COUPON_KAFKA_COMMIT_INTERVAL_MS`,
@@ -30,7 +32,8 @@ import Foundation
 /// `COUPON_LOG_FORMAT`, `COUPON_LOG_LEVEL`, `COUPON_WECHAT_*` and `COUPON_ZVCMS_*` (one profile,
 /// merged into the first of the file or created), and `COUPON_KAFKA_PROPERTY_<name>` for any
 /// librdkafka property (`_` in the name stands for `.`), `COUPON_KAFKA_CONSUMER_PROPERTY_<name>`
-/// and `COUPON_KAFKA_PRODUCER_PROPERTY_<name>` for one side only.
+/// and `COUPON_KAFKA_PRODUCER_PROPERTY_<name>` for one side only. Tracing is configured the
+/// OpenTelemetry way, `OTEL_*` winning over `tracing.*` (`TracingSetup`).
 public struct WorkerSettings: Codable, Sendable {
     /// `kafka.*`: the group, membership and librdkafka properties.
     public struct Kafka: Codable, Sendable {
@@ -196,6 +199,21 @@ public struct WorkerSettings: Codable, Sendable {
         public var level: String?
     }
 
+    /// `tracing.*`: OTLP/HTTP export of the command spans, off unless `enabled` or an
+    /// `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set; the `OTEL_*` variables win (`TracingSetup`).
+    public struct Tracing: Codable, Sendable {
+        public var enabled: Bool?
+        /// The OTLP/HTTP base URL (`/v1/traces` is appended), like `OTEL_EXPORTER_OTLP_ENDPOINT`.
+        public var endpoint: String?
+        public var serviceName: String?
+        /// The share of new traces sampled (0…1); a continued trace follows its parent's choice.
+        public var samplerRatio: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, endpoint, serviceName = "service_name", samplerRatio = "sampler_ratio"
+        }
+    }
+
     public var kafka = Kafka()
     public var topics = Topics()
     public var store: String?
@@ -204,6 +222,7 @@ public struct WorkerSettings: Codable, Sendable {
     public var wechat = WeChat()
     public var zvcms = Zvcms()
     public var log = Log()
+    public var tracing = Tracing()
 
     public init() {}
 
@@ -217,6 +236,7 @@ public struct WorkerSettings: Codable, Sendable {
         wechat = try c.decodeIfPresent(WeChat.self, forKey: .wechat) ?? WeChat()
         zvcms = try c.decodeIfPresent(Zvcms.self, forKey: .zvcms) ?? Zvcms()
         log = try c.decodeIfPresent(Log.self, forKey: .log) ?? Log()
+        tracing = try c.decodeIfPresent(Tracing.self, forKey: .tracing) ?? Tracing()
     }
 
     /// Reads `file` (when given) and applies `environment` on top.

@@ -12,8 +12,13 @@ struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
+    /// Metadata of the moment (the active span's trace_id and span_id).
+    var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String) { self.label = label }
+    init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.metadataProvider = metadataProvider
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -27,7 +32,8 @@ struct JSONLogHandler: LogHandler {
             "logger": label,
             "msg": "\(event.message)",
         ]
-        for (k, v) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
+        let current = metadata.merging(metadataProvider?.get() ?? [:], uniquingKeysWith: { _, new in new })
+        for (k, v) in current.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
             object[k] = "\(v)"
         }
         guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }

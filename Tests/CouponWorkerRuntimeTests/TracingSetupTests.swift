@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import CouponWorkerRuntime
+
+/// `TracingSetup`: when spans are exported and how the file's `tracing` section becomes
+/// swift-otel's configuration (the `OTEL_*` variables are applied over it by swift-otel).
+@Suite("Tracing setup: off by default, on by OTLP endpoint or the file")
+struct TracingSetupTests {
+    @Test("export is off without an endpoint or `tracing.enabled`; an OTLP endpoint variable or the file turns it on")
+    func enabling() {
+        var off = WorkerSettings.Tracing()
+        #expect(!TracingSetup.isEnabled(off, environment: [:]))
+        #expect(!TracingSetup.isEnabled(off, environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": ""]))
+        #expect(!TracingSetup.isEnabled(off, environment: ["OTEL_SERVICE_NAME": "worker"]))
+        #expect(TracingSetup.isEnabled(off, environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]))
+        #expect(TracingSetup.isEnabled(off, environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"]))
+        off.enabled = false
+        #expect(!TracingSetup.isEnabled(off, environment: [:]))
+        var on = WorkerSettings.Tracing()
+        on.enabled = true
+        #expect(TracingSetup.isEnabled(on, environment: [:]))
+        #expect(!TracingSetup.isEnabled(on, environment: ["OTEL_SDK_DISABLED": "true"]))
+    }
+
+    @Test("the file's tracing section: endpoint as a base URL, service name, sampler ratio within 0…1")
+    func fileSection() throws {
+        let folder = try ConfigFolder()
+        let file = try folder.write("config.json", """
+            {"tracing":{"enabled":true,"endpoint":"http://collector:4318/","service_name":"coupons-eu","sampler_ratio":0.25}}
+            """)
+        let settings = try WorkerSettings.load(file: file, environment: [:])
+        #expect(settings.tracing.enabled == true)
+        #expect(settings.tracing.samplerRatio == 0.25)
+        let configuration = try TracingSetup.configuration(settings.tracing, logger: Logger(label: "test"))
+        #expect(configuration.serviceName == "coupons-eu")
+        #expect(configuration.traces.otlpExporter.endpoint == "http://collector:4318/v1/traces")
+        #expect(configuration.traces.enabled && !configuration.logs.enabled && !configuration.metrics.enabled)
+        #expect(try TracingSetup.configuration(.init(), logger: Logger(label: "test")).serviceName == "coupon-worker")
+
+        var wrong = WorkerSettings.Tracing()
+        wrong.samplerRatio = 1.5
+        do throws(ConfigurationProblems) {
+            _ = try TracingSetup.configuration(wrong, logger: Logger(label: "test"))
+            Issue.record("a sampler ratio above 1 was accepted")
+        } catch {
+            #expect(error.lines == ["tracing.sampler_ratio must be 0 to 1"])
+        }
+    }
+}
