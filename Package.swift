@@ -168,6 +168,7 @@ let package = Package(
                 "CouponWorkerRuntime", "CouponWorkerDevTools",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
