@@ -342,6 +342,22 @@ def check_kubernetes_admin_token(container: Any, mounts: dict[str, str], secret_
             "an empty one stops the worker at start)")
 
 
+def check_compose_tracing(name: str, worker: dict, services: dict) -> None:
+    """A worker's OTLP endpoint names a service of the stack that takes OTLP/HTTP (Jaeger on 4318)."""
+    endpoint = worker["environment"].get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint is None:
+        return
+    match = re.fullmatch(r"http://([a-z0-9-]+):4318/?", str(endpoint))
+    require(match is not None, f"compose: {name} OTEL_EXPORTER_OTLP_ENDPOINT {endpoint!r} must be http://SERVICE:4318")
+    target = services.get(match.group(1))
+    require(target is not None, f"compose: {name} exports traces to unknown service {match.group(1)}")
+    require(str(target.get("environment", {}).get("COLLECTOR_OTLP_ENABLED", "true")).lower() == "true",
+            f"compose: {match.group(1)} does not accept OTLP")
+    attributes = str(worker["environment"].get("OTEL_RESOURCE_ATTRIBUTES", ""))
+    require(f"service.instance.id={name}" in attributes,
+            f"compose: {name} OTEL_RESOURCE_ATTRIBUTES must name service.instance.id={name}")
+
+
 def check_compose_promises() -> None:
     compose = load_yaml_documents(COMPOSE)[0]
     services = compose["services"]
@@ -398,6 +414,7 @@ def check_compose_promises() -> None:
                         f"compose: {name} stop_grace_period {stop_grace}s must cover revoke grace + worst provider "
                         f"attempt + {GRACE_MARGIN_SECONDS} s = {needed:g} s")
         check_compose_admin_token(name, worker, services, conditions, compose)
+        check_compose_tracing(name, worker, services)
 
 
 def check_compose_admin_token(name: str, worker: Any, services: Any, conditions: dict[str, Any], compose: Any) -> None:
