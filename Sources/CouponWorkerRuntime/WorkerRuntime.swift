@@ -16,6 +16,21 @@ extension Duration {
     }
 }
 
+extension HTTPClient.Configuration {
+    /// The provider clients' HTTP configuration. One connection per command in flight:
+    /// AsyncHTTPClient's default of 8 per host would cap a 50 ms provider at 160 commands/s
+    /// (measured by `bench`). AsyncHTTPClient's own spans are off: they record the full URL,
+    /// and a WeChat path holds the user's openid; the provider modules trace each request
+    /// with its path template instead.
+    public static func providers(maxInFlight: Int) -> Self {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, maxInFlight))
+        configuration.tracing.tracer = nil
+        return configuration
+    }
+}
+
 /// The production worker as a library: settings in, a running worker out.
 ///
 /// `coupon-worker run` is `WorkerSettings.load` plus `run(settings:)`; `demo` and `bench` call
@@ -91,12 +106,8 @@ public enum WorkerRuntime {
         let w = settings.worker
         let pipeline = PipelineSettings(settings, owner: PipelineSettings.processOwner())
         let timeout = pipeline.providerTimeout
-        // One connection per command in flight: AsyncHTTPClient's default of 8 per host would
-        // cap a 50 ms provider at 160 commands/s (measured by `bench`).
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, w.maxInFlight ?? 256))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: .providers(maxInFlight: w.maxInFlight ?? 256))
         let providers: ProviderDirectory
         do {
             providers = try ProviderAssembly.directory(settings, httpClient: httpClient, timeout: timeout, logger: logger)

@@ -69,7 +69,7 @@ public final class WorkerHarness: Sendable {
         return WorkerHarness(
             kafka: kafka, sandboxes: sandboxes, topics: topics, store: theStore, storeClock: storeClock,
             groupID: groupID,
-            producer: try kafka.makeProducer(), downstream: downstream, httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
+            producer: try kafka.makeProducer(), downstream: downstream, httpClient: HTTPClient(eventLoopGroupProvider: .singleton, configuration: .providers(maxInFlight: 64)),
             folder: folder, logger: logger)
     }
 

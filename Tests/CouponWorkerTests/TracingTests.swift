@@ -64,6 +64,7 @@ extension FinishedInMemorySpan {
 @Suite("Tracing", .serialized, .timeLimit(.minutes(3)))
 struct TracingTests {
     static let wechatIssuePath = "product-coupons/send"
+    static let openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
     /// The trace's consumer span: the root of this command's tree, under the upstream span.
     func commandSpan(_ spans: [FinishedInMemorySpan], topic: String) throws -> FinishedInMemorySpan {
@@ -82,7 +83,7 @@ struct TracingTests {
     @Test("one issue command: a consumer span continuing the incoming trace, its phases as children, the result naming it")
     func issueSpanTree() async throws {
         let traceID = "trace-tree-1", key = "ORD-TR-1"
-        let openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+        let openid = Self.openid
         var topics: WorkerHarness.Topics?
         var resultHeaders: [KafkaHeader] = []
         var couponCode: String?
@@ -112,8 +113,17 @@ struct TracingTests {
         }
         let attempts = children(of: root, in: spans, named: "coupon.attempt")
         #expect(attempts.count == 1)
-        #expect(attempts.first?.kind == .client)
         #expect(attempts.first?.int("coupon.attempt") == 1)
+        // The provider module's HTTP client span, below the attempt: the path template only.
+        let attempt = try #require(attempts.first)
+        let http = spans.filter { $0.parentSpanID == attempt.spanID }
+        #expect(http.count == 1)
+        #expect(http.first?.kind == .client)
+        #expect(http.first?.operationName == "POST /v3/marketing/busifavor/product-coupons/send")
+        #expect(http.first?.string("http.request.method") == "POST")
+        #expect(http.first?.string("url.template") == "/v3/marketing/busifavor/product-coupons/send")
+        #expect(http.first?.string("server.address") == "127.0.0.1")
+        #expect(http.first?.int("http.response.status_code") == 200)
         #expect(children(of: root, in: spans, named: "coupon.claim").first?.string("coupon.claim") == "claimed")
         let publish = children(of: root, in: spans, named: "\(topics!.results) publish")
         #expect(publish.count == 1)
@@ -164,7 +174,8 @@ struct TracingTests {
         try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
             issueTopic = harness.topics.issue
             harness.sandboxes.wechat.faults.inject(.timeoutAfterProcessing, pathContains: Self.wechatIssuePath)
-            try await harness.send(WorkerHarness.wechatIssue(key), key: key, headers: SharedTracer.incoming(traceID: traceID))
+            try await harness.send(
+                WorkerHarness.wechatIssue(key, openid: Self.openid), key: key, headers: SharedTracer.incoming(traceID: traceID))
             try await harness.downstream.wait(results: 1)
             #expect(harness.downstream.results.first?.status == .succeeded)
             #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
@@ -179,7 +190,15 @@ struct TracingTests {
         #expect(reconcileSpan.string("coupon.reconciliation") == "found")
         let asks = children(of: reconcileSpan, in: spans, named: "coupon.reconcile.ask")
         #expect(asks.count == 1)
-        #expect(asks.first?.kind == .client)
+        let ask = try #require(asks.first)
+        // Its HTTP client spans (the pages of the user's coupons) name the openid as {param} only.
+        let http = spans.filter { $0.parentSpanID == ask.spanID && $0.kind == .client }
+        #expect(!http.isEmpty)
+        #expect(http.allSatisfy { $0.string("http.request.method") == "GET" })
+        #expect(http.allSatisfy { $0.string("url.template") == "/v3/marketing/busifavor/users/{param}/coupons" }, "\(http.map(\.operationName))")
+        for span in spans {
+            #expect(span.renderedAttributes.allSatisfy { !$0.contains(Self.openid) }, "\(span.operationName)")
+        }
         #expect(attempt.endInstant.nanosecondsSinceEpoch <= reconcileSpan.startInstant.nanosecondsSinceEpoch)
     }
 }

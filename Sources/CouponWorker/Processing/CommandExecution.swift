@@ -139,7 +139,7 @@ struct CommandExecution: Sendable {
         let isIssue = command.operation.kind == .issue
         let callStarted = ContinuousClock.now
         let answer: Swift.Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
-            await withSpan(CommandSpans.attempt, ofKind: .client) { span in
+            await withSpan(CommandSpans.attempt) { span in
                 CommandSpans.annotate(span, command: command, merchant: context.route.merchant)
                 span.attributes["coupon.attempt"] = attempt
                 do throws(ProviderFailure) {

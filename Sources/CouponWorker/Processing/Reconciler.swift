@@ -36,7 +36,7 @@ struct Reconciler: Sendable {
     /// One question to the provider, retrying transient failures; `.unknowable` when it
     /// cannot be found out.
     private func reconcile(_ context: CommandContext) async throws -> Reconciliation {
-        try await withSpan(CommandSpans.reconcileAsk, ofKind: .client) { span in
+        try await withSpan(CommandSpans.reconcileAsk) { span in
             CommandSpans.annotate(span, command: context.command, merchant: context.route.merchant)
             let answer = try await ask(context)
             span.attributes["coupon.reconciliation"] = answer.traceName

@@ -10,9 +10,12 @@ import Tracing
 ///     ├─ coupon.wait_key_turn      until the commands before it with the same key ended
 ///     ├─ coupon.claim              one claim of the idempotency key (again after coupon.wait_key_busy)
 ///     ├─ coupon.rate_limit         the provider + merchant limiter
-///     ├─ coupon.attempt            one provider call (client), HTTP spans below it
+///     ├─ coupon.attempt            one provider call; below it the HTTP client spans of the
+///     │                            provider module ("POST /v3/…/{param}": method, url.template,
+///     │                            server.address, status), one per host tried
 ///     ├─ coupon.retry_backoff      the pause before the next attempt
-///     ├─ coupon.reconcile          was an ambiguous issue processed? (coupon.reconcile.ask, coupon.settle)
+///     ├─ coupon.reconcile          was an ambiguous issue processed? (coupon.reconcile.ask with
+///     │                            its HTTP spans, coupon.settle)
 ///     ├─ coupon.store_outcome      the final outcome stored under the lease
 ///     ├─ <dead-letter topic> publish (producer)
 ///     └─ <results topic> publish     (producer)

@@ -15,18 +15,28 @@ public struct RequestTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// `/path?query`, ready to append to a base URL and to sign.
     public let pathAndQuery: String
+    /// The path with every parameter as `{param}` and no query: what a trace may name
+    /// (`url.template`), never an id, an openid or a coupon code.
+    public let template: String
 
     /// A target from its segments and query items (items with a nil value are left out,
     /// the rest keep their order).
     public init(_ segments: [Segment], query: [(name: String, value: String?)] = []) {
         var path = ""
+        var template = ""
         for segment in segments {
             path += "/"
+            template += "/"
             switch segment {
-            case .literal(let name): path += name
-            case .parameter(let value): path += Self.percentEncode(value)
+            case .literal(let name):
+                path += name
+                template += name
+            case .parameter(let value):
+                path += Self.percentEncode(value)
+                template += "{param}"
             }
         }
+        self.template = template
         let items = query.compactMap { item in
             item.value.map { Self.percentEncode(item.name) + "=" + Self.percentEncode($0) }
         }

@@ -215,12 +215,12 @@ public struct WeChatPayClient: Sendable {
     ) async throws(WeChatPayError) -> WeChatPayTransport.Response {
         do throws(WeChatPayError) {
             return try await transport.send(
-                method: method, baseURL: profile.baseURL, pathAndQuery: target.pathAndQuery, headers: headers, body: body)
+                method: method, baseURL: profile.baseURL, target: target, headers: headers, body: body)
         } catch .notSent(let host, let reason) {
             guard let backup = profile.backupBaseURL else { throw .notSent(host: host, reason: reason) }
             logger.notice("WeChat Pay primary host unreachable; trying the backup", metadata: ["host": "\(host)"])
             return try await transport.send(
-                method: method, baseURL: backup, pathAndQuery: target.pathAndQuery, headers: headers, body: body)
+                method: method, baseURL: backup, target: target, headers: headers, body: body)
         }
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Tracing
 
 #if canImport(Glibc)
 import Glibc
@@ -26,21 +27,34 @@ struct WeChatPayTransport: Sendable {
     /// Larger answers are refused; busifavor answers are a few kilobytes.
     let maxBodyBytes = 4 * 1024 * 1024
 
-    /// Sends `pathAndQuery` to `baseURL` with `headers` and `body`, and reads the whole answer.
+    /// Sends `target` to `baseURL` with `headers` and `body`, and reads the whole answer, in
+    /// an HTTP client span (method, path template, host, status; never the path's values).
     func send(
-        method: HTTPMethod, baseURL: String, pathAndQuery: String, headers: HTTPHeaders, body: [UInt8]?
+        method: HTTPMethod, baseURL: String, target: RequestTarget, headers: HTTPHeaders, body: [UInt8]?
     ) async throws(WeChatPayError) -> Response {
-        var request = HTTPClientRequest(url: baseURL + pathAndQuery)
+        var request = HTTPClientRequest(url: baseURL + target.pathAndQuery)
         request.method = method
         request.headers = headers
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let host = Self.host(of: baseURL)
+        let span = startSpan("\(method.rawValue) \(target.template)", ofKind: .client)
+        defer { span.end() }
+        span.updateAttributes { attributes in
+            attributes["http.request.method"] = method.rawValue
+            attributes["url.template"] = target.template
+            attributes["server.address"] = host.split(separator: ":").first.map(String.init) ?? host
+        }
         do {
             let response = try await httpClient.execute(request, timeout: timeout)
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if response.status.code >= 400 { span.setStatus(SpanStatus(code: .error)) }
             let buffer = try await response.body.collect(upTo: maxBodyBytes)
             return Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
         } catch {
-            throw Self.classify(error, host: host)
+            let failure = Self.classify(error, host: host)
+            span.attributes["error.type"] = failure.traceName
+            span.setStatus(SpanStatus(code: .error))
+            throw failure
         }
     }
 
@@ -74,5 +88,17 @@ struct WeChatPayTransport: Sendable {
     static func host(of baseURL: String) -> String {
         let afterScheme = baseURL.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
         return afterScheme.map(String.init) ?? baseURL
+    }
+}
+
+extension WeChatPayError {
+    /// A transport failure's kind, for its span (`error.type`).
+    fileprivate var traceName: String {
+        switch self {
+        case .notSent: "not_sent"
+        case .timedOut: "timeout"
+        case .connectionLost: "connection_lost"
+        default: "other"
+        }
     }
 }

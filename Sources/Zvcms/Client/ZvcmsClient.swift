@@ -3,6 +3,7 @@ import CouponModel
 import Foundation
 import Logging
 import NIOCore
+import Tracing
 
 /// The zvcms open API for one account: signs each request afresh, sends one attempt, and
 /// decodes the answer tolerantly.
@@ -74,17 +75,31 @@ public struct ZvcmsClient: Sendable {
         logger[metadataKey: "zvcms.call"] = .string(call.rawValue)
         logger[metadataKey: "zvcms.nonce"] = .stringConvertible(envelope.nonce)
 
+        // An HTTP client span: method, the call's path (no values travel in zvcms URLs), host, status.
+        let template = url.hasPrefix(account.baseURL) ? String(url.dropFirst(account.baseURL.count)) : call.rawValue
+        let span = startSpan("POST \(template)", ofKind: .client)
+        defer { span.end() }
+        span.updateAttributes { attributes in
+            attributes["http.request.method"] = "POST"
+            attributes["url.template"] = template
+            attributes["server.address"] = request.url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
+                .map { String($0.split(separator: ":").first ?? $0) }
+        }
         let status: Int
         let body: ByteBuffer
         do {
             let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
             status = Int(response.status.code)
+            span.attributes["http.response.status_code"] = status
             body = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch {
             let failure = ZvcmsError(transport: error)
+            span.attributes["error.type"] = "transport"
+            span.setStatus(SpanStatus(code: .error))
             logger.debug("zvcms call failed", metadata: ["error": .string(failure.description)])
             throw failure
         }
+        if status != 200 { span.setStatus(SpanStatus(code: .error)) }
         let bytes = Array(body.readableBytesView)
         guard status == 200 else {
             throw .httpStatus(status, message: String(decoding: bytes.prefix(200), as: UTF8.self))
