@@ -222,6 +222,26 @@ struct ExecutableTests {
         #expect(lines.first?.contains("worker.lease_seconds (3 s) must exceed") == true, "\(lines)")
     }
 
+    @Test("demo --trace prints each command's span tree: the claim, the provider attempt with its HTTP call, storing and publishing")
+    func demoPrintsSpanTrees() async throws {
+        let child = try ChildProcess(["demo", "--trace"])
+        #expect(await child.waitForExit(terminatingAfter: .seconds(120)) == 0)
+        let output = await child.allOutput()
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let root = try #require(lines.firstIndex { $0.contains("DEMO-W-0001  (coupon.commands.issue process)") && $0.contains("replayed=false") },
+                                "\(output)")
+        let tree = lines[root...].prefix { !$0.isEmpty }.joined(separator: "\n")
+        for child in ["├─ coupon.wait_slot", "├─ coupon.claim", "├─ coupon.rate_limit", "├─ coupon.attempt",
+                      "http=200",
+                      "├─ coupon.store_outcome", "└─ coupon.results publish"] {
+            #expect(tree.contains(child), "\(child) missing in\n\(tree)")
+        }
+        #expect(lines[root].contains("status=succeeded attempts=1"), "\(lines[root])")
+        // The HTTP call is a child of the attempt, not of the command.
+        #expect(tree.split(separator: "\n").contains { $0.hasPrefix("  │  ") && $0.contains("POST /v3/marketing/busifavor/product-coupons/send") },
+                "\(tree)")
+    }
+
     @Test("the demo runs the whole product; its operator port serves health, readiness, metrics, and records to its own token only; SIGTERM stops it")
     func demoServesTheOperatorPort() async throws {
         let port = try freePort()

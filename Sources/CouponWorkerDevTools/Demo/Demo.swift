@@ -4,10 +4,12 @@ import CouponSandbox
 import CouponWorkerRuntime
 import Foundation
 import Hummingbird
+import InMemoryTracing
 import Kafka
 import Logging
 import Metrics
 import Prometheus
+import Tracing
 
 /// `coupon-worker demo`, the embedded default: everything in one process, nothing to install
 /// or configure. The worker is assembled by `WorkerRuntime.assemble`, exactly as `run` does.
@@ -15,8 +17,13 @@ public enum Demo {
     /// Runs the samples and prints their results and a summary; with `keepRunning`, stays up
     /// until SIGINT/SIGTERM. Returns whether every sample got its result and nothing was
     /// issued twice.
-    public static func run(keepRunning: Bool, httpPort: Int?, timeout: Int, verbose: Bool) async throws -> Bool {
+    ///
+    /// With `trace`, an in-process tracer records every span and each command's tree is printed
+    /// with durations at the end.
+    public static func run(keepRunning: Bool, httpPort: Int?, timeout: Int, verbose: Bool, trace: Bool = false) async throws -> Bool {
         LoggingSetup.bootstrap(format: nil, level: verbose ? "info" : "error")
+        let tracer: InMemoryTracer? = trace ? InMemoryTracer() : nil
+        if let tracer { InstrumentationSystem.bootstrap(tracer) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "coupon-worker.demo")
@@ -87,6 +94,14 @@ public enum Demo {
 
         let maxIssuances = script.steps.map { sandboxes.issuanceCount(outRequestNo: $0.key) }.max() ?? 0
         let summary = DemoSummary(script: script, seen: seen, maxIssuancesPerKey: maxIssuances)
+        if let tracer {
+            let tree = SpanTree(spans: tracer.finishedSpans)
+            Console.line("\n── where the time went (one trace per command) ─────────")
+            for root in tree.roots {
+                Console.line("")
+                for line in tree.render(root) { Console.line("  " + line) }
+            }
+        }
         Console.line(summary.render())
 
         if keepRunning {

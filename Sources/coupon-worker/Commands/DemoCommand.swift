@@ -11,9 +11,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Also serve /healthz, /readyz, /metrics and /requests on this port.") var httpPort: Int?
     @Option(help: "Give up waiting for results after this many seconds.") var timeout = 120
     @Flag(help: "Show the worker's logs.") var verbose = false
+    @Flag(help: "Record every span in-process and print each command's span tree with durations.") var trace = false
 
     func run() async throws {
-        let passed = try await Demo.run(keepRunning: keepRunning, httpPort: httpPort, timeout: timeout, verbose: verbose)
+        let passed = try await Demo.run(keepRunning: keepRunning, httpPort: httpPort, timeout: timeout, verbose: verbose, trace: trace)
         if !passed { throw ExitCode(1) }
     }
 }
