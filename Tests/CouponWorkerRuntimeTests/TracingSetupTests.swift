@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import CouponWorkerRuntime
@@ -47,5 +48,36 @@ struct TracingSetupTests {
         } catch {
             #expect(error.lines == ["tracing.sampler_ratio must be 0 to 1"])
         }
+    }
+
+    @Test("swift-otel's diagnostic lines about dropped spans and failed exports are counted, and still logged")
+    func exportProblemsAreCounted() {
+        final class Recorded: Sendable {
+            let counts = Mutex<[String: Int]>([:])
+            let logged = Mutex<[String]>([])
+        }
+        struct Recorder: LogHandler {
+            let recorded: Recorded
+            var logLevel: Logger.Level = .trace
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) { recorded.logged.withLock { $0.append("\(event.message)") } }
+        }
+        let recorded = Recorded()
+        var handler = ExportDiagnostics(inner: Recorder(recorded: recorded))
+        handler.count = { label, amount in recorded.counts.withLock { $0[label, default: 0] += amount } }
+        let logger = Logger(label: "swift-otel") { _ in handler }
+        // As swift-otel 1.6.0's batch span processor writes them.
+        logger.warning("Spans were dropped this iteration because queue was full", metadata: [
+            "queue_size": "2048", "dropped_count": "\(3)",
+        ])
+        logger.warning("Spans were dropped this iteration because queue was full", metadata: ["dropped_count": "2"])
+        logger.warning("Failed to export batch.")
+        logger.debug("Exported batch.")
+        #expect(recorded.counts.withLock { $0 } == [ExportDiagnostics.droppedSpans: 5, ExportDiagnostics.failedExports: 1])
+        #expect(recorded.logged.withLock { $0 }.count == 4)
     }
 }

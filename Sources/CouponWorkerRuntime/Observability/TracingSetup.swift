@@ -15,7 +15,7 @@ import Tracing
 /// Exporting never blocks the pipeline: an ended span is handed to swift-otel's batch span
 /// processor, which exports from its own task; when its bounded queue is full, spans are
 /// dropped and counted in `coupon_trace_spans_dropped_total`; a failed export is counted in
-/// `coupon_trace_export_failures_total`. The returned service flushes the queue when the
+/// `coupon_trace_export_failures_total` (`ExportDiagnostics`). The returned service flushes the queue when the
 /// service group shuts it down, after the worker (it runs first in the group).
 public enum TracingSetup {
     /// Whether spans are exported.
@@ -74,10 +74,19 @@ public enum TracingSetup {
     }
 }
 
-/// swift-otel reports dropped spans and failed exports only in its diagnostic log; this
-/// handler counts them for `/metrics`, then logs as every other handler does.
+/// swift-otel reports dropped spans and failed exports only in its diagnostic log (as of
+/// 1.6.0: "Spans were dropped this iteration because queue was full" with `dropped_count`,
+/// and "Failed to export batch."); this handler counts them for `/metrics`, then logs as
+/// every other handler does.
 struct ExportDiagnostics: LogHandler {
+    static let droppedSpans = "coupon_trace_spans_dropped_total"
+    static let failedExports = "coupon_trace_export_failures_total"
+
     var inner: any LogHandler
+    /// Adds to a counter by label (swift-metrics; a test records instead).
+    var count: @Sendable (_ label: String, _ amount: Int) -> Void = { label, amount in
+        Counter(label: label).increment(by: amount)
+    }
 
     var logLevel: Logger.Level {
         get { inner.logLevel }
@@ -96,10 +105,10 @@ struct ExportDiagnostics: LogHandler {
 
     func log(event: LogEvent) {
         if let value = event.metadata?["dropped_count"], let dropped = Int("\(value)") {
-            Counter(label: "coupon_trace_spans_dropped_total").increment(by: dropped)
+            count(Self.droppedSpans, dropped)
         }
         if "\(event.message)" == "Failed to export batch." {
-            Counter(label: "coupon_trace_export_failures_total").increment()
+            count(Self.failedExports, 1)
         }
         inner.log(event: event)
     }
