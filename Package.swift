@@ -197,7 +197,7 @@ let package = Package(
             name: "IdempotencyStoreTests",
             dependencies: [
                 "IdempotencyStore", "CouponModel", "TestSupport", .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // The production wiring below the process boundary: settings, assembly, side port.
