@@ -1,6 +1,7 @@
 @testable import CouponWorker
 import Kafka
 import Synchronization
+import TestSupport
 import Testing
 
 /// Revokes fence the revoked partitions' commands: `partitionsRevoked` returns only after

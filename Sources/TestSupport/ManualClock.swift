@@ -1,18 +1,19 @@
 import Synchronization
 
 /// A clock that moves only when the test moves it: a sleeper wakes exactly when ``advance(by:)``
-/// reaches its deadline, never on its own.
+/// reaches its deadline, never on its own, so time-based behaviour is tested without sleeping.
 ///
-/// ``sleeps(_:)`` is the explicit event "something is now waiting on this clock": a test waits
-/// for it, looks at what is waiting (``pendingSleeps``), then decides when the time is up.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
+/// Two explicit events tell a test that something is waiting on it: ``sleeps(_:)`` (so many
+/// sleeps have started, ever) and ``waitForSleepers(count:)`` (so many are asleep now); a test
+/// waits for one, looks at what is waiting (``pendingSleeps``), then decides when time is up.
+public final class ManualClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
         /// Time since the clock was made.
-        var offset: Duration
+        public var offset: Duration
 
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -21,23 +22,43 @@ final class ManualClock: Clock, Sendable {
         var continuation: CheckedContinuation<Void, any Error>
     }
 
+    private struct Watcher {
+        /// Counts sleeps started ever (true) or sleepers asleep now (false).
+        var cumulative: Bool
+        var count: Int
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
     private struct State {
         var now = Instant(offset: .zero)
         var sleepers: [Sleeper] = []
         var nextID = 0
         /// Sleeps that had to wait, ever.
         var started = 0
-        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var watchers: [Watcher] = []
+
+        func reached(_ watcher: Watcher) -> Bool {
+            watcher.count <= (watcher.cumulative ? started : sleepers.count)
+        }
+
+        mutating func takeReachedWatchers() -> [CheckedContinuation<Void, Never>] {
+            let ready = watchers.filter(reached).map(\.continuation)
+            watchers.removeAll(where: reached)
+            return ready
+        }
     }
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .zero }
+    public var now: Instant { state.withLock { $0.now } }
+    public var minimumResolution: Duration { .zero }
 
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    /// How many tasks are asleep on this clock now.
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
             return state.nextID
@@ -49,10 +70,7 @@ final class ManualClock: Clock, Sendable {
                     if deadline <= state.now { return (.success(()), []) }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
                     state.started += 1
-                    let started = state.started
-                    let ready = state.watchers.filter { $0.count <= started }.map(\.continuation)
-                    state.watchers.removeAll { $0.count <= started }
-                    return (nil, ready)
+                    return (nil, state.takeReachedWatchers())
                 }
                 for watcher in ready { watcher.resume() }
                 if let outcome { continuation.resume(with: outcome) }
@@ -67,7 +85,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Moves the time on by `duration` and wakes every sleeper whose deadline it reached.
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let now = state.now
@@ -78,11 +96,21 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Returns once `count` sleeps in all have started waiting on this clock.
-    func sleeps(_ count: Int) async {
+    public func sleeps(_ count: Int) async {
+        await watch(cumulative: true, count: count)
+    }
+
+    /// Returns once at least `count` tasks are asleep on this clock at the same time.
+    public func waitForSleepers(count: Int) async {
+        await watch(cumulative: false, count: count)
+    }
+
+    private func watch(cumulative: Bool, count: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let reached = state.withLock { state -> Bool in
-                if state.started >= count { return true }
-                state.watchers.append((count, continuation))
+                let watcher = Watcher(cumulative: cumulative, count: count, continuation: continuation)
+                if state.reached(watcher) { return true }
+                state.watchers.append(watcher)
                 return false
             }
             if reached { continuation.resume() }
@@ -90,7 +118,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// How long each sleeper still has to wait, soonest first.
-    var pendingSleeps: [Duration] {
+    public var pendingSleeps: [Duration] {
         state.withLock { state in state.sleepers.map { state.now.duration(to: $0.deadline) }.sorted() }
     }
 }
