@@ -49,6 +49,65 @@ extension ExecutableTests {
         #expect(parts[2] != Self.incomingSpanID)
         #expect(bodies.contains { $0.contains(OTLPReceiver.bytes(hex: parts[2])) }, "the result names a span that was not exported")
         #expect(output.contains(#""trace_id":"\#(Self.incomingTraceID)""#), "no log line carries the trace id")
+
+        // Decoded as a collector would (Python's opentelemetry-proto): the whole tree, linked.
+        let spans = try Self.decodeSpans(bodies).filter { $0.trace == Self.incomingTraceID }
+        let root = try #require(spans.first { $0.parent == Self.incomingSpanID }, "\(spans)")
+        #expect(root.name.hasSuffix(" process") && root.kind == "SPAN_KIND_CONSUMER", "\(root)")
+        #expect(root.span == parts[2], "the result's traceparent must name the command span")
+        let children = Set(spans.filter { $0.parent == root.span }.map(\.name))
+        for name in ["coupon.wait_slot", "coupon.wait_key_turn", "coupon.claim", "coupon.rate_limit", "coupon.attempt",
+                     "coupon.store_outcome"] {
+            #expect(children.contains(name), "\(name) is not a child of the command span: \(children)")
+        }
+        #expect(spans.contains { $0.parent == root.span && $0.name.hasSuffix(" publish") && $0.kind == "SPAN_KIND_PRODUCER" })
+        let attempt = try #require(spans.first { $0.name == "coupon.attempt" && $0.parent == root.span })
+        #expect(spans.contains { $0.parent == attempt.span && $0.kind == "SPAN_KIND_CLIENT"
+            && $0.name == "POST /v3/marketing/busifavor/product-coupons/send" }, "\(spans)")
+    }
+
+    struct DecodedSpan: Decodable, CustomStringConvertible {
+        var trace: String, span: String, parent: String, name: String, kind: String
+        var description: String { "\(name)[\(kind)] \(span)<-\(parent)" }
+    }
+
+    /// Decodes OTLP/HTTP protobuf bodies with opentelemetry-proto (installed by .ci/run).
+    static func decodeSpans(_ bodies: [[UInt8]]) throws -> [DecodedSpan] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var paths: [String] = []
+        for (index, body) in bodies.enumerated() {
+            let file = folder.appendingPathComponent("\(index).pb")
+            try Data(body).write(to: file)
+            paths.append(file.path)
+        }
+        let script = """
+            import json, sys
+            from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+            from opentelemetry.proto.trace.v1.trace_pb2 import Span
+            for path in sys.argv[1:]:
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(open(path, "rb").read())
+                for resource in request.resource_spans:
+                    for scope in resource.scope_spans:
+                        for s in scope.spans:
+                            print(json.dumps({"trace": s.trace_id.hex(), "span": s.span_id.hex(),
+                                "parent": s.parent_span_id.hex(), "name": s.name, "kind": Span.SpanKind.Name(s.kind)}))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + paths
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "decoding OTLP failed: is opentelemetry-proto installed (.ci/run)?"])
+        }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(DecodedSpan.self, from: Data($0.utf8)) }
     }
 
     @Test("with export off nothing is sent, and the result carries the incoming traceparent unchanged")
