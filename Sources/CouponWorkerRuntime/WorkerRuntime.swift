@@ -107,7 +107,7 @@ public enum WorkerRuntime {
         let pipeline = PipelineSettings(settings, owner: PipelineSettings.processOwner())
         let timeout = pipeline.providerTimeout
         let httpClient = HTTPClient(
-            eventLoopGroupProvider: .singleton, configuration: .providers(maxInFlight: w.maxInFlight ?? 256))
+            eventLoopGroupProvider: .singleton, configuration: .providers(maxInFlight: pipeline.worker.maxInFlight))
         let providers: ProviderDirectory
         do {
             providers = try ProviderAssembly.directory(settings, httpClient: httpClient, timeout: timeout, logger: logger)
