@@ -38,20 +38,25 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Splits `pipe` into lines as they arrive, and keeps everything in `captured`.
+    ///
+    /// A thread of its own reads with blocking reads until end of file: Foundation's
+    /// `readabilityHandler` on Linux was seen to never report the end of a pipe, which left
+    /// `allOutput()` waiting forever after the child had exited.
     private static func stream(_ pipe: Pipe, into captured: CapturedOutput) -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream<String>.makeStream()
-        let buffer = LineBuffer()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                continuation.finish()
-                captured.finish()
-                handle.readabilityHandler = nil
-                return
+        let handle = pipe.fileHandleForReading
+        let reader = Thread {
+            var buffer = LineBuffer()
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                captured.append(data)
+                for line in buffer.append(data) { continuation.yield(line) }
             }
-            captured.append(data)
-            for line in buffer.append(data) { continuation.yield(line) }
+            continuation.finish()
+            captured.finish()
         }
+        reader.start()
         return stream
     }
 
@@ -135,11 +140,10 @@ final class CapturedOutput: Sendable {
 }
 
 /// Splits a byte stream into lines.
-final class LineBuffer: @unchecked Sendable {
-    // Safe: only the pipe's readability handler calls `append`, one call at a time.
+struct LineBuffer {
     private var pending = Data()
 
-    func append(_ data: Data) -> [String] {
+    mutating func append(_ data: Data) -> [String] {
         pending.append(data)
         var lines: [String] = []
         while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
