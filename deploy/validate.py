@@ -437,11 +437,13 @@ def check_compose_admin_token(name: str, worker: Any, services: Any, conditions:
 
 
 def check_alert_coverage() -> None:
-    """The group-membership failure modes of issue #15 each have an alert (and, via promtool, a test)."""
+    """The group-membership failure modes of issue #15 and the store outage (#17) each have an
+    alert (and, via promtool, a test)."""
     rules = {r["alert"]: r["expr"] for g in load_yaml_documents(ALERTS)[0]["groups"] for r in g["rules"]}
     for alert, metric in (("CouponWorkerFatalError", "coupon_fatal_errors_total"),
                           ("CouponWorkerUnassigned", "coupon_unassigned_seconds_total"),
-                          ("CouponPartitionStalled", "coupon_stalled_partitions")):
+                          ("CouponPartitionStalled", "coupon_stalled_partitions"),
+                          ("CouponStoreUnavailable", "coupon_store_available")):
         require(metric in rules.get(alert, ""), f"prometheus/alerts.yaml: no {alert} alert on {metric}")
     tested = {t.get("alertname") for test in load_yaml_documents(ALERT_TESTS)[0]["tests"]
               for t in test.get("alert_rule_test", [])}
@@ -609,7 +611,7 @@ def main() -> int:
         ("Dockerfile: builder + runtime stages", check_dockerfile),
         ("k8s: objects agree with each other", check_kubernetes_promises),
         ("compose: services and workers", check_compose_promises),
-        ("alerts: membership alerts exist and every alert is tested", check_alert_coverage),
+        ("alerts: membership and store alerts exist and every alert is tested", check_alert_coverage),
         ("grafana: dashboard queries only metrics the worker exports", check_grafana_dashboard),
         ("promtool check rules", optional("promtool", lambda: run_tool(
             ["promtool", "check", "rules", ALERTS.name], ALERTS.parent))),
