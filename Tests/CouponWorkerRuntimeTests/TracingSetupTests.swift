@@ -50,26 +50,34 @@ struct TracingSetupTests {
         }
     }
 
+    /// What `ExportDiagnostics` counted and what it passed on to the handler below it.
+    final class Recorded: Sendable {
+        let counts = Mutex<[String: Int]>([:])
+        let logged = Mutex<[String]>([])
+
+        /// A swift-otel diagnostic logger whose lines go through `ExportDiagnostics` to here.
+        func logger() -> Logger {
+            var handler = ExportDiagnostics(inner: Recorder(recorded: self))
+            handler.count = { label, amount in self.counts.withLock { $0[label, default: 0] += amount } }
+            return Logger(label: "swift-otel") { _ in handler }
+        }
+    }
+
+    struct Recorder: LogHandler {
+        let recorded: Recorded
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { recorded.logged.withLock { $0.append("\(event.message)") } }
+    }
+
     @Test("swift-otel's diagnostic lines about dropped spans and failed exports are counted, and still logged")
     func exportProblemsAreCounted() {
-        final class Recorded: Sendable {
-            let counts = Mutex<[String: Int]>([:])
-            let logged = Mutex<[String]>([])
-        }
-        struct Recorder: LogHandler {
-            let recorded: Recorded
-            var logLevel: Logger.Level = .trace
-            var metadata: Logger.Metadata = [:]
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-            func log(event: LogEvent) { recorded.logged.withLock { $0.append("\(event.message)") } }
-        }
         let recorded = Recorded()
-        var handler = ExportDiagnostics(inner: Recorder(recorded: recorded))
-        handler.count = { label, amount in recorded.counts.withLock { $0[label, default: 0] += amount } }
-        let logger = Logger(label: "swift-otel") { _ in handler }
+        let logger = recorded.logger()
         // As swift-otel 1.6.0's batch span processor writes them.
         logger.warning("Spans were dropped this iteration because queue was full", metadata: [
             "queue_size": "2048", "dropped_count": "\(3)",
@@ -79,5 +87,18 @@ struct TracingSetupTests {
         logger.debug("Exported batch.")
         #expect(recorded.counts.withLock { $0 } == [ExportDiagnostics.droppedSpans: 5, ExportDiagnostics.failedExports: 1])
         #expect(recorded.logged.withLock { $0 }.count == 4)
+    }
+
+    @Test("drops and failed exports are counted when the diagnostic level (OTEL_LOG_LEVEL=error) hides swift-otel's warnings")
+    func exportProblemsAreCountedBelowTheLogLevel() {
+        let recorded = Recorded()
+        var logger = recorded.logger()
+        // swift-otel sets its diagnostic logger's level from OTEL_LOG_LEVEL or the configuration.
+        logger.logLevel = .error
+        logger.warning("Spans were dropped this iteration because queue was full", metadata: ["dropped_count": "7"])
+        logger.warning("Failed to export batch.")
+        logger.error("Failed to export batch.")
+        #expect(recorded.counts.withLock { $0 } == [ExportDiagnostics.droppedSpans: 7, ExportDiagnostics.failedExports: 2])
+        #expect(recorded.logged.withLock { $0 } == ["Failed to export batch."], "only the line at the logger's level is logged")
     }
 }

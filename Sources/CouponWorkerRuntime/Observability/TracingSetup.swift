@@ -15,8 +15,9 @@ import Tracing
 /// Exporting never blocks the pipeline: an ended span is handed to swift-otel's batch span
 /// processor, which exports from its own task; when its bounded queue is full, spans are
 /// dropped and counted in `coupon_trace_spans_dropped_total`; a failed export is counted in
-/// `coupon_trace_export_failures_total` (`ExportDiagnostics`). The returned service flushes the queue when the
-/// service group shuts it down, after the worker (it runs first in the group).
+/// `coupon_trace_export_failures_total`, both read from swift-otel's diagnostic lines
+/// (`ExportDiagnostics`). The returned service flushes the queue when the service group shuts
+/// it down, after the worker (it runs first in the group).
 public enum TracingSetup {
     /// Whether spans are exported.
     public static func isEnabled(_ settings: WorkerSettings.Tracing, environment: [String: String]) -> Bool {
@@ -76,8 +77,15 @@ public enum TracingSetup {
 
 /// swift-otel reports dropped spans and failed exports only in its diagnostic log (as of
 /// 1.6.0: "Spans were dropped this iteration because queue was full" with `dropped_count`,
-/// and "Failed to export batch."); this handler counts them for `/metrics`, then logs as
-/// every other handler does.
+/// and "Failed to export batch.", both warnings); this handler counts them for `/metrics`,
+/// then logs as every other handler does.
+///
+/// swift-otel sets its diagnostic logger's level itself (`OTEL_LOG_LEVEL`, else `info`), so
+/// this handler admits warnings whatever that level is: a level of `error` must hide the
+/// lines, not the counts. A line reaches the handler below only at that handler's level.
+///
+/// Counting from log lines is a stopgap: swift-otel 1.6.0 keeps its span processor and
+/// exporter protocols internal, so a processor of our own cannot be put in their place.
 struct ExportDiagnostics: LogHandler {
     static let droppedSpans = "coupon_trace_spans_dropped_total"
     static let failedExports = "coupon_trace_export_failures_total"
@@ -88,8 +96,10 @@ struct ExportDiagnostics: LogHandler {
         Counter(label: label).increment(by: amount)
     }
 
+    /// Never above `warning`, so the lines that are counted always arrive; setting it sets
+    /// the level of the handler below, which decides what is logged.
     var logLevel: Logger.Level {
-        get { inner.logLevel }
+        get { min(inner.logLevel, .warning) }
         set { inner.logLevel = newValue }
     }
 
@@ -110,6 +120,6 @@ struct ExportDiagnostics: LogHandler {
         if "\(event.message)" == "Failed to export batch." {
             count(Self.failedExports, 1)
         }
-        inner.log(event: event)
+        if event.level >= inner.logLevel { inner.log(event: event) }
     }
 }
