@@ -17,10 +17,12 @@ import Tracing
 /// - A partition's stored offset is the end of its contiguous completed prefix, moved only
 ///   after the command's result was acknowledged by Kafka (`PartitionFlows`, `OffsetTracker`).
 ///   Crash anywhere → the command is delivered again; the idempotency store makes its effect once.
-/// - Backpressure: a partition with `partitionBufferLimit` commands in flight is paused, and
-///   resumed at half; when the pipeline is full (providers slower than the input, store or
-///   results topic down), the records waiting for a slot close the `FetchGate`, which pauses
-///   the whole assignment until they have drained. `FlowControl` (a pure state machine)
+/// - Backpressure: the consumer's poll thread reads at most `maxInFlight` records ahead of the
+///   pipeline and leaves the rest in librdkafka's prefetch (`intakeLimit`), so a saturated
+///   worker runs steadily without pausing. A partition with `partitionBufferLimit` commands in
+///   flight is paused, and resumed at half; when the pipeline stops (store or results topic
+///   down) and records still pile up, they close the `FetchGate`, which pauses the whole
+///   assignment until they have drained. `FlowControl` (a pure state machine)
 ///   decides what should be paused; `PauseApplier` alone calls pause/resume, and never
 ///   resumes a partition it did not pause.
 /// - Never silent: a partition that cannot make progress (a command abandoned outside a
@@ -87,6 +89,8 @@ public final class CouponWorker: Service, Sendable {
         metrics: WorkerMetrics = WorkerMetrics(), logger: Logger
     ) throws(KafkaError) {
         self.configuration = configuration
+        var consumerConfiguration = consumerConfiguration
+        consumerConfiguration.intakeLimit = consumerConfiguration.intakeLimit ?? configuration.maxInFlight
         self.producer = producer
         self.metrics = metrics
         self.logger = logger

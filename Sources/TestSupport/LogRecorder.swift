@@ -33,6 +33,9 @@ public final class LogRecorder: Sendable {
         return logger
     }
 
+    /// Every record so far.
+    public var records: [Record] { state.withLock { $0.records } }
+
     /// Waits for the first record (past or future) matching `predicate`.
     public func first(where predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
         await withCheckedContinuation { continuation in

@@ -107,7 +107,7 @@ public final class WorkerHarness: Sendable {
         leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512,
         revokeGrace: Duration = .seconds(10), ambiguousSettle: Duration? = nil,
         settleClock: any Clock<Duration> = ContinuousClock(), store: (any IdempotencyStore)? = nil,
-        logger: Logger? = nil
+        intakeWaitMilliseconds: Int? = nil, logger: Logger? = nil
     ) throws -> CouponWorker {
         var settings = WorkerSettings()
         settings.topics = .init(issue: topics.issue, query: topics.query, results: topics.results, dlq: topics.deadLetters)
@@ -123,8 +123,10 @@ public final class WorkerHarness: Sendable {
             maxAttempts: 4, budget: .seconds(30), baseDelay: .milliseconds(5), maxDelay: .milliseconds(50))
         pipeline.processor.ambiguousSettle = ambiguousSettle ?? providerTimeout
         pipeline.processor.settleClock = settleClock
+        var consumer = kafka.consumerConfiguration(groupID: groupID)
+        if let intakeWaitMilliseconds { consumer.intakeWaitMilliseconds = intakeWaitMilliseconds }
         return try CouponWorker(
-            configuration: pipeline.worker, consumerConfiguration: kafka.consumerConfiguration(groupID: groupID),
+            configuration: pipeline.worker, consumerConfiguration: consumer,
             producer: producer, store: store ?? self.store, providers: try providers(timeout: providerTimeout),
             settings: pipeline.processor, logger: logger ?? self.logger)
     }

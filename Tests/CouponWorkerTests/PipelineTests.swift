@@ -35,13 +35,36 @@ extension KafkaConsumerMessage {
 
 @Suite("Pipeline", .serialized, .timeLimit(.minutes(3)))
 struct PipelineTests {
-    @Test("a backlog through a tiny pipeline closes the fetch gate and pauses full partitions, and every command completes")
+    @Test("a saturated worker reads only its intake limit ahead and never pauses its assignment")
+    func saturatedWorkerNeverPauses() async throws {
+        // Four slots, a backlog of 200 at once: the pipeline is full from the first record
+        // to the last. The poll thread stops at 4 records ahead and leaves the rest in
+        // librdkafka's prefetch, so the fetch gate (closing at 8) never has a reason to
+        // close, and nothing is paused. Its wait for room is set longer than the test may run,
+        // so only reading lets it go on and the bound is exact. Without the intake limit the
+        // consumer's buffer takes the whole backlog and the gate pauses everything.
+        let harness = try await WorkerHarness.start(partitions: 6)
+        let recorder = LogRecorder()
+        let count = 200
+        for index in 0..<count {
+            try await harness.send(WorkerHarness.zvcmsIssue("ORD-S-\(index)"), key: "ORD-S-\(index)")
+        }
+        let worker = try harness.makeWorker(
+            maxInFlight: 4, intakeWaitMilliseconds: 600_000, logger: recorder.logger(label: "saturated"))
+        let running = Task { try await worker.run() }
+        try await harness.downstream.wait(results: count)
+        #expect(harness.downstream.results.allSatisfy { $0.status == .succeeded })
+        #expect(recorder.records.filter { $0.message == "fetching paused" }.isEmpty)
+        running.cancel()
+        _ = await running.result
+        await harness.shutdown()
+    }
+
+    @Test("a backlog through a tiny pipeline pauses full partitions, and every command completes")
     func backlogThroughTinyPipeline() async throws {
-        // Two slots and one command per partition. A backlog fills the consumer's buffer
-        // before any partition has a command running, so the fetch gate closes (at 4) first;
-        // then every partition is paused as full on each command, while the gate is closed.
-        // The second half arrives while the worker runs and waits on the broker behind those
-        // pauses: a partition whose resume was lost would hold it forever.
+        // Two slots and one command per partition: every partition is paused as full on each
+        // command. The second half arrives while the worker runs and waits on the broker
+        // behind those pauses: a partition whose resume was lost would hold it forever.
         let harness = try await WorkerHarness.start(partitions: 6)
         harness.sandboxes.zvcms.faults.latency = .milliseconds(20)
         let count = 120

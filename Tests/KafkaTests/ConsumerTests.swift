@@ -1,4 +1,4 @@
-import Kafka
+@testable import Kafka
 import Logging
 import TestSupport
 import Testing
@@ -221,6 +221,39 @@ struct ConsumerTests {
             if lag != 3 { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(lag == 3)
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("the poll thread reads no more than the intake limit ahead of the application, and close wakes it while it waits")
+    func intakeLimitBoundsTheBuffer() async throws {
+        let kafka = try MockKafka()
+        let topic = try kafka.createTopic(prefix: "intake", partitions: 1)
+        let producer = try kafka.makeProducer()
+        for index in 0..<40 {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: "m\(index)".bytes))
+        }
+        var configuration = kafka.consumerConfiguration()
+        configuration.intakeLimit = 4
+        // Longer than the test may run: only reading (or close) can let the poll thread go on,
+        // so the bound below holds exactly.
+        configuration.intakeWaitMilliseconds = 600_000
+        let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: kafka.logger)
+        try consumer.subscribe(topics: [topic])
+        // Nothing is read yet: the poll thread hands four records over, then waits for room.
+        while !consumer.messages.window.pollerIsWaiting { await Task.yield() }
+        #expect(consumer.messages.buffered == 4)
+        var iterator = consumer.messages.makeAsyncIterator()
+        var values: [String] = []
+        var mostBuffered = 0
+        while values.count < 30, let message = try await iterator.next() {
+            values.append(message.valueString)
+            mostBuffered = max(mostBuffered, consumer.messages.buffered)
+        }
+        #expect(values == (0..<30).map { "m\($0)" })
+        #expect(mostBuffered <= 4)
+        // Ten records are left: the poll thread holds four and waits for room that only a
+        // read would open. close() must wake it rather than wait the ten minutes out.
         await consumer.close()
         await producer.shutdown(timeout: .seconds(5))
     }

@@ -1,9 +1,11 @@
 /// Whether fetching should pause for the whole assignment because too many records wait in
 /// the consumer's buffer for a slot in the pipeline; closes at `closeAt`, reopens at `openAt`.
 ///
-/// The records wait there when the pipeline is full: the providers are slower than the input,
-/// or the store or the results topic is down. Without the gate, the consumer would keep
-/// fetching a backlog into memory. Closing at `closeAt` and reopening at `openAt` (well below)
+/// The consumer's poll thread stops reading at `maxInFlight` records ahead of the pipeline,
+/// but still polls every 100 ms to serve rebalances, and each such poll may take one record
+/// more: when the pipeline stops (the store or the results topic is down) records pile up
+/// slowly, and the gate bounds them. In normal operation, however saturated, it stays open.
+/// Closing at `closeAt` and reopening at `openAt` (well below)
 /// keeps a saturated worker from pausing and resuming for every record, which costs two
 /// librdkafka calls per partition each time and discards what the consumer had prefetched.
 ///

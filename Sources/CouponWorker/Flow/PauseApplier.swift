@@ -70,6 +70,7 @@ actor PauseApplier {
             try pauser.pause(ordered)
             ledger.formUnion(ordered)
             metrics.partitionsPaused(ordered.count)
+            logger.debug("fetching paused", metadata: ["partitions": "\(ordered.map(\.description))"])
         } catch {
             // Some may have been paused before the error: learn which, one at a time. Pausing a
             // paused partition again is harmless (nothing was fetched since).
@@ -90,6 +91,7 @@ actor PauseApplier {
         do {
             try pauser.resume(ordered)
             metrics.partitionsResumed(ordered.count)
+            logger.debug("fetching resumed", metadata: ["partitions": "\(ordered.map(\.description))"])
         } catch {
             // librdkafka refuses only a partition it does not know (not paused then) or a
             // closed client: either way nothing stays paused that the ledger could resume.

@@ -13,6 +13,7 @@ public final class KafkaConsumer: Sendable {
     private let consumerQueue: RDKafkaQueue
     private let lifecycle = ClientLifecycle()
     private let lag: ConsumerLagStatistics
+    private let window: IntakeWindow
     private let logger: Logger
 
     /// The records this consumer reads; the sequence ends after `close()` (or throws after a
@@ -61,8 +62,9 @@ public final class KafkaConsumer: Sendable {
             throwing: (any Error).self,
             bufferingPolicy: .unbounded
         )
-        let depth = KafkaMessageSequence.BufferDepth()
-        self.messages = KafkaMessageSequence(stream: stream, depth: depth)
+        let window = IntakeWindow(limit: configuration.intakeLimit)
+        self.window = window
+        self.messages = KafkaMessageSequence(stream: stream, window: window)
 
         let lifecycle = self.lifecycle
         let pollLogger = clientLogger
@@ -73,7 +75,8 @@ public final class KafkaConsumer: Sendable {
                 lifecycle: lifecycle,
                 rebalance: rebalance,
                 output: continuation,
-                depth: depth,
+                window: window,
+                intakeWaitMilliseconds: configuration.intakeWaitMilliseconds,
                 logger: pollLogger
             )
         }
@@ -84,6 +87,7 @@ public final class KafkaConsumer: Sendable {
     deinit {
         // The poll thread owns teardown: it commits, leaves the group and destroys.
         if lifecycle.requestStop() {
+            window.wake()
             consumerQueue.yield()
         }
     }
@@ -182,6 +186,7 @@ public final class KafkaConsumer: Sendable {
     /// every call returns after the consumer is destroyed.
     public func close() async {
         if lifecycle.requestStop() {
+            window.wake()  // the poll thread may wait for room that will never open
             try? lifecycle.withLease { () throws(KafkaError) in
                 consumerQueue.yield()  // wake the poll thread now, not in 100 ms
             }
@@ -210,23 +215,27 @@ public final class KafkaConsumer: Sendable {
         lifecycle: ClientLifecycle,
         rebalance: RebalanceHandler,
         output: AsyncThrowingStream<KafkaConsumerMessage, any Error>.Continuation,
-        depth: KafkaMessageSequence.BufferDepth,
+        window: IntakeWindow,
+        intakeWaitMilliseconds: Int,
         logger: Logger
     ) {
         let rk = handle.pointer
         var failed = false
         while !lifecycle.isStopRequested {
+            // Runs ahead of the application by at most the intake limit, but polls at least
+            // every `intakeWait`: rebalances and errors are served only here.
+            window.waitForRoom(timeoutMilliseconds: intakeWaitMilliseconds) { lifecycle.isStopRequested }
+            if lifecycle.isStopRequested { break }
             // Blocks in librdkafka for up to 100 ms; rebalance and statistics callbacks run
             // inside this call, on this thread.
             guard let message = rd_kafka_consumer_poll(rk, 100) else { continue }
             let error = message.pointee.err
             if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-                // Counted before it can be read, so the count never goes below zero.
-                depth.value.add(1, ordering: .relaxed)
+                window.handOver()
                 if case .terminated = output.yield(
                     RDKafkaMessage.consumerMessage(from: message, assignmentGeneration: rebalance.generations.current))
                 {
-                    depth.value.subtract(1, ordering: .relaxed)
+                    window.withdraw()
                 }
             } else if error == RD_KAFKA_RESP_ERR__FATAL {
                 // The consumer cannot continue; end the sequence with the underlying cause

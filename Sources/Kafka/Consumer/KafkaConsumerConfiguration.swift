@@ -33,6 +33,18 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// `statistics.interval.ms`: greater than 0 enables statistics, the source of
     /// `KafkaConsumer.consumerLag()`.
     public var statisticsIntervalMilliseconds: Int = 0
+    /// Records read from librdkafka and not yet taken by the application at which the poll
+    /// thread stops reading (it goes on at half; see `IntakeWindow`). Keeping the rest in
+    /// librdkafka's own prefetch queue, rather than pausing, keeps a saturated consumer
+    /// steady. Nil: no limit (pause partitions to bound memory).
+    public var intakeLimit: Int?
+    /// How long the poll thread waits for room at the intake limit before it polls anyway:
+    /// rebalances, errors and statistics are served only by polling (each such poll may take
+    /// one record over the limit).
+    public var intakeWaitMilliseconds: Int = 100
+    /// `queued.max.messages.kbytes`: librdkafka's prefetch queue, per consumer. 16 MB
+    /// (librdkafka's default is 64 MB) bounds the memory a backlog can take.
+    public var prefetchKilobytes: Int = 16_384
     /// Any librdkafka property (CONFIGURATION.md), applied last so it overrides the typed
     /// settings (do not override `enable.auto.offset.store`). An unknown property or
     /// invalid value fails `KafkaConsumer.init`.
@@ -58,6 +70,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("auto.commit.interval.ms", String(commitIntervalMilliseconds)),
             ("enable.partition.eof", "false"),
             ("socket.nagle.disable", "true"),
+            ("queued.max.messages.kbytes", String(prefetchKilobytes)),
         ]
         if let groupInstanceID { result.append(("group.instance.id", groupInstanceID)) }
         result.append(contentsOf: properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })

@@ -1,10 +1,9 @@
-import Synchronization
-
 /// The records a `KafkaConsumer` reads, in order per partition.
 ///
 /// Ends normally after `close()`, and with a `KafkaError` if the consumer hit a fatal error
-/// (after which it must be closed and recreated). Backed by an unbounded buffer fed by the
-/// consumer's poll thread: records are never dropped, and an application that falls behind
+/// (after which it must be closed and recreated). Backed by a buffer fed by the consumer's
+/// poll thread, which waits at `KafkaConsumerConfiguration.intakeLimit` records (see
+/// `IntakeWindow`): records are never dropped, and an application that stops reading for long
 /// must `pause` partitions to bound memory (`buffered` tells how far behind it is). Iterate
 /// it from one task at a time.
 public struct KafkaMessageSequence: AsyncSequence, Sendable {
@@ -12,27 +11,22 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
     public typealias Failure = KafkaError
 
     let stream: AsyncThrowingStream<KafkaConsumerMessage, any Error>
-    let depth: BufferDepth
+    let window: IntakeWindow
 
     /// Records the poll thread has handed over that the application has not read yet.
-    public var buffered: Int { depth.value.load(ordering: .relaxed) }
-
-    /// Shared by the poll thread (adds) and the iterator (takes away).
-    final class BufferDepth: Sendable {
-        let value = Atomic<Int>(0)
-    }
+    public var buffered: Int { window.buffered }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         public typealias Element = KafkaConsumerMessage
         public typealias Failure = KafkaError
 
         var base: AsyncThrowingStream<KafkaConsumerMessage, any Error>.AsyncIterator
-        let depth: BufferDepth
+        let window: IntakeWindow
 
         public mutating func next() async throws(KafkaError) -> KafkaConsumerMessage? {
             do {
                 let message = try await base.next()
-                if message != nil { depth.value.subtract(1, ordering: .relaxed) }
+                if message != nil { window.take() }
                 return message
             } catch {
                 throw Self.kafkaError(error)
@@ -42,7 +36,7 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(KafkaError) -> KafkaConsumerMessage? {
             do {
                 let message = try await base.next(isolation: actor)
-                if message != nil { depth.value.subtract(1, ordering: .relaxed) }
+                if message != nil { window.take() }
                 return message
             } catch {
                 throw Self.kafkaError(error)
@@ -56,6 +50,6 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: stream.makeAsyncIterator(), depth: depth)
+        AsyncIterator(base: stream.makeAsyncIterator(), window: window)
     }
 }
