@@ -12,13 +12,15 @@ public enum StrictJSON {
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
-    /// The value `bytes` hold, or why they hold none.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(SyntaxError) -> JSONValue {
+    /// The value `bytes` hold, or why they hold none. `numbersAsText`: every number is kept as
+    /// a `.string` of its exact text, so ids beyond `Int64` (or sent as numbers one day and as
+    /// strings the next) have one form.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 64, numbersAsText: Bool = false) throws(SyntaxError) -> JSONValue {
         if let offset = CommandDecoder.firstInvalidUTF8Offset(bytes) {
             throw SyntaxError(reason: "not valid UTF-8", offset: offset)
         }
         do {
-            return try StrictJSONParser.parse(bytes, maxDepth: maxDepth)
+            return try StrictJSONParser.parse(bytes, maxDepth: maxDepth, numbersAsText: numbersAsText)
         } catch {
             switch error {
             case .syntax(let what, let offset): throw SyntaxError(reason: what, offset: offset)

@@ -25,16 +25,20 @@ struct StrictJSONParser {
 
     private let bytes: [UInt8]
     private let maxDepth: Int
+    private let numbersAsText: Bool
     private var index = 0
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: [UInt8], maxDepth: Int, numbersAsText: Bool) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.numbersAsText = numbersAsText
     }
 
     /// Parses exactly one JSON value filling all of `bytes` (surrounding whitespace allowed).
-    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(Failure) -> JSONValue {
-        var parser = StrictJSONParser(bytes: bytes, maxDepth: maxDepth)
+    /// `numbersAsText`: every number becomes a `.string` of its exact text (for answers whose
+    /// ids may exceed `Int64`).
+    static func parse(_ bytes: [UInt8], maxDepth: Int, numbersAsText: Bool = false) throws(Failure) -> JSONValue {
+        var parser = StrictJSONParser(bytes: bytes, maxDepth: maxDepth, numbersAsText: numbersAsText)
         parser.skipWhitespace()
         if parser.index == bytes.count { throw .syntax("the message is empty", offset: 0) }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { throw .syntax("a byte order mark is not allowed", offset: 0) }
@@ -214,6 +218,7 @@ struct StrictJSONParser {
             guard consumeDigits() > 0 else { throw .syntax("expected a digit in the exponent", offset: index) }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if numbersAsText { return .string(text) }
         if isInteger, let exact = Int64(text) { return .integer(exact) }
         guard let double = Double(text), double.isFinite else {
             throw .syntax("number \(text.prefix(40)) is out of range", offset: start)
