@@ -47,10 +47,18 @@ public final class InFlightLimit: Sendable {
     /// Waits for a free slot. Throws `CancellationError` if the task is cancelled before it
     /// got one (then it holds no slot).
     public func acquire() async throws(CancellationError) {
-        let id = state.withLock { state in
+        if Task.isCancelled { throw CancellationError() }
+        // A free slot means nobody waits (a release hands its slot to the first waiter): take
+        // it without a continuation.
+        let id = state.withLock { state -> UInt64? in
+            if state.available > 0 {
+                state.available -= 1
+                return nil
+            }
             state.nextWaiter += 1
             return state.nextWaiter
         }
+        guard let id else { return }
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

@@ -48,6 +48,9 @@ public final class KeyedScheduler: Sendable {
     /// cancelled: then the turn has left the line, and the caller must not run its command
     /// (check `Task.isCancelled` / `Task.checkCancellation()` after waiting).
     public func wait(for turn: Turn) async {
+        // The usual case, a key with nothing ahead of it: no continuation.
+        let first = state.withLock { s in s.queues[turn.key].map { $0.order[$0.head] == turn.ticket } ?? true }
+        if first { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let runNow = state.withLock { s -> Bool in
