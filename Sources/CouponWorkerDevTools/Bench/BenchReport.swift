@@ -8,6 +8,8 @@ struct BenchReport: Codable, Sendable {
     var figures: [BenchFigure]
     /// Scenarios that could not run, with the reason.
     var failures: [String]
+    /// `--profile`: perf's top entries (self time) of the worker per scenario.
+    var profiles: [String: [String]]
 
     /// The figures as an aligned text table.
     func table() -> String {

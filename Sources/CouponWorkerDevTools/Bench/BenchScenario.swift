@@ -1,6 +1,6 @@
 import Foundation
 
-/// The scenarios of issue 8, in the order the table lists them.
+/// The scenarios (issues 8 and 18), in the order the table lists them.
 enum BenchScenario: String, CaseIterable, Sendable {
     case relay
     case zvcms = "zvcms-0ms"
@@ -10,8 +10,7 @@ enum BenchScenario: String, CaseIterable, Sendable {
     case store
     case memory
 
-    /// The order they run in: the 50 ms scenario first, so its peak RSS is not inflated by
-    /// the records the other scenarios leave in the in-process broker, and because
+    /// The order they run in: the 50 ms scenario first, on a quiet broker, and because
     /// `latency` paces itself at half the rate it measured.
     static let runOrder: [BenchScenario] = [.zvcmsLatency, .memory, .latency, .relay, .zvcms, .wechat, .store]
 

@@ -12,21 +12,8 @@ struct KcatConsumeRate {
 
     /// Records per second, or why kcat could not be measured.
     func measure() async -> Result<Double, BenchFailure> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["kcat", "-C", "-b", bootstrapServers, "-t", topic, "-o", "beginning", "-e", "-q"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         let started = ContinuousClock.now
-        let status: Int32 = await withCheckedContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(returning: -1)
-            }
-        }
+        let status = await ToolProcess(["kcat", "-C", "-b", bootstrapServers, "-t", topic, "-o", "beginning", "-e", "-q"]).run()
         let elapsed = started.duration(to: .now)
         guard status == 0 else { return .failure(.tool("kcat exited with status \(status) (is kcat installed?)")) }
         return .success(Double(messages) / elapsed.seconds)

@@ -43,9 +43,17 @@ struct LatencyScenario {
         let reader = try stage.reader(of: [topics.results], fetchWaitMilliseconds: fetchWaitMilliseconds)
         var shape = BenchWorker.Shape()
         shape.fetchWaitMilliseconds = fetchWaitMilliseconds
-        let worker = try await BenchWorker.start(on: stage, topics: topics, shape: shape)
+        let worker: BenchWorker
         do {
-            let measurement = try await measure(stage: stage, topics: topics, reader: reader, run: String(run))
+            worker = try BenchWorker.start(on: stage, topics: topics, shape: shape)
+        } catch {
+            await reader.close()
+            throw error
+        }
+        do {
+            let measurement = try await worker.watching {
+                try await measure(stage: stage, topics: topics, reader: reader, run: String(run))
+            }
             await worker.stop()
             await reader.close()
             return measurement
@@ -71,7 +79,7 @@ struct LatencyScenario {
         let recorder = LatencyRecorder()
         let tally = try await withThrowingTaskGroup(of: ResultTally?.self) { group in
             group.addTask {
-                try await ResultTally.read(reader, expected: count, timeout: duration + .seconds(120)) { message in
+                try await ResultTally.read(reader, expected: count, timeout: duration + .seconds(120)) { message, _ in
                     let now = clock.now
                     guard let stamp = message.header(named: "tracestate").flatMap(Self.scheduledOffset) else { return }
                     recorder.record((now - origin) - stamp)

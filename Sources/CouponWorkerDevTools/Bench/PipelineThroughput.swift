@@ -7,7 +7,8 @@ import Kafka
 ///
 /// The commands are produced before the worker starts, so it runs flat out; the rate is
 /// taken between the first and the last result the worker published, which leaves group
-/// join and connection set-up out.
+/// join and connection set-up out. The worker runs in its own process (`BenchWorker`), whose
+/// CPU and memory are sampled when the first and the last result are read (`MeasuredWindow`).
 struct PipelineThroughput {
     typealias Provider = BenchWorker.Shape.Provider
 
@@ -18,9 +19,13 @@ struct PipelineThroughput {
     var shape = BenchWorker.Shape()
     /// How long the run may take before it counts as stuck.
     var timeout: Duration = .seconds(600)
+    /// Record the worker with perf over the measured window (`--profile`).
+    var profile = false
 
     struct Measurement: Sendable {
         var tally: ResultTally
+        /// The worker process's CPU and memory over the measured window.
+        var usage: WorkerUsage
         /// Commands/s.
         var rate: Double { tally.rate ?? 0 }
     }
@@ -43,19 +48,28 @@ struct PipelineThroughput {
         let reader = try stage.reader(of: [topics.results])
         let worker: BenchWorker
         do {
-            worker = try await BenchWorker.start(on: stage, topics: topics, shape: shape)
+            worker = try BenchWorker.start(on: stage, topics: topics, shape: shape)
         } catch {
             await reader.close()
             throw error
         }
+        let expected = commands
+        let window = MeasuredWindow(
+            worker: worker, expected: expected, folder: stage.folder, profileName: profile ? topics.issue : nil)
+        let timeout = self.timeout
         let tally: Result<ResultTally, any Error>
         do {
-            tally = .success(try await ResultTally.read(reader, expected: commands, timeout: timeout))
+            tally = .success(try await worker.watching {
+                try await ResultTally.read(reader, expected: expected, timeout: timeout) { _, count in
+                    window.resultRead(count: count)
+                }
+            })
         } catch {
             tally = .failure(error)
         }
+        let usage = await window.finish(tally: try? tally.get())
         await worker.stop()
         await reader.close()
-        return Measurement(tally: try tally.get())
+        return Measurement(tally: try tally.get(), usage: usage)
     }
 }

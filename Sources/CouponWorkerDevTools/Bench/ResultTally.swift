@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 
 /// What a downstream reader saw on a results topic: how many results, with which
-/// statuses, and when the worker produced the first and the last.
+/// statuses, and when the worker produced each.
 ///
 /// Throughput is taken from the records' own timestamps (set by the worker's producer
 /// when it published each result), not from when this reader got them: the reader may
@@ -12,12 +12,15 @@ struct ResultTally: Sendable {
     private(set) var statuses: [String: Int] = [:]
     private(set) var firstProduced: Date?
     private(set) var lastProduced: Date?
+    /// Every result's Kafka timestamp, in the order read.
+    private(set) var producedTimes: [Date] = []
 
     /// Counts `message`, a result event.
     mutating func add(_ message: KafkaConsumerMessage) {
         count += 1
         statuses[Self.status(in: message.value), default: 0] += 1
         if let stamp = message.timestamp {
+            producedTimes.append(stamp)
             if firstProduced.map({ stamp < $0 }) ?? true { firstProduced = stamp }
             if lastProduced.map({ stamp > $0 }) ?? true { lastProduced = stamp }
         }
@@ -35,6 +38,16 @@ struct ResultTally: Sendable {
         return last.timeIntervalSince(first)
     }
 
+    /// How steadily the results came (`nil` for fewer than two with timestamps).
+    var gaps: ResultGaps? { ResultGaps(times: producedTimes) }
+
+    /// Results the worker produced at or after `instant` (a wall-clock time of this machine).
+    func produced(since instant: Date) -> Int {
+        // Timestamps are whole milliseconds: compare at that resolution.
+        let floor = (instant.timeIntervalSince1970 * 1000).rounded(.down) / 1000
+        return producedTimes.count { $0.timeIntervalSince1970 >= floor }
+    }
+
     /// `N succeeded` or `N succeeded, M failed, …`: how the commands ended.
     var statusSummary: String {
         statuses.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
@@ -42,18 +55,19 @@ struct ResultTally: Sendable {
 
     var allSucceeded: Bool { statuses.keys.allSatisfy { $0 == "succeeded" } }
 
-    /// Reads `consumer` until `expected` results arrived, calling `each` for every one, or
-    /// throws `BenchFailure.timedOut` once `timeout` passed.
+    /// Reads `consumer` until `expected` results arrived, calling `each` for every one with
+    /// the count read so far (1 for the first), or throws `BenchFailure.timedOut` once
+    /// `timeout` passed.
     static func read(
         _ consumer: KafkaConsumer, expected: Int, timeout: Duration,
-        each: @escaping @Sendable (KafkaConsumerMessage) -> Void = { _ in }
+        each: @escaping @Sendable (KafkaConsumerMessage, Int) -> Void = { _, _ in }
     ) async throws -> ResultTally {
         try await withThrowingTaskGroup(of: ResultTally?.self) { group in
             group.addTask {
                 var tally = ResultTally()
                 for try await message in consumer.messages {
                     tally.add(message)
-                    each(message)
+                    each(message, tally.count)
                     if tally.count >= expected { return tally }
                 }
                 return tally

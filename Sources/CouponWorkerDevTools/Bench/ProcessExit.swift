@@ -1,0 +1,50 @@
+import Synchronization
+
+/// The exit status of a child process, awaited by any number of tasks.
+///
+/// `Process.terminationHandler` calls `finish` once the child is reaped; a waiter that is
+/// cancelled first gets `nil` at once, so a task group racing a child's exit against other
+/// work can always end.
+final class ProcessExit: Sendable {
+    private struct State {
+        var status: Int32?
+        var waiters: [Int: CheckedContinuation<Int32?, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The status, once the child was reaped.
+    var status: Int32? { state.withLock { $0.status } }
+
+    /// Records the status and wakes every waiter.
+    func finish(_ status: Int32) {
+        let waiters = state.withLock { state in
+            state.status = status
+            defer { state.waiters = [:] }
+            return state.waiters.values
+        }
+        for waiter in waiters { waiter.resume(returning: status) }
+    }
+
+    /// The exit status, or `nil` when the waiting task is cancelled before the child ends.
+    func wait() async -> Int32? {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow: Int32?? = state.withLock { state in
+                    if let status = state.status { return .some(status) }
+                    if Task.isCancelled { return .some(nil) }
+                    state.waiters[id] = continuation
+                    return .none
+                }
+                if case .some(let value) = resumeNow { continuation.resume(returning: value) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: nil)
+        }
+    }
+}
