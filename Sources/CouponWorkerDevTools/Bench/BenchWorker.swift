@@ -162,19 +162,8 @@ final class BenchWorker: Sendable {
     @discardableResult
     func stop(grace: Duration = .seconds(60)) async -> Int32 {
         if exit.status == nil { kill(pid, SIGTERM) }
-        let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await self.exit.wait() }
-            group.addTask {
-                // A deadline, not a synchronisation: a child that ignores SIGTERM is killed.
-                try? await Task.sleep(for: grace)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
         let final: Int32
-        if let status {
+        if let status = await exit.wait(atMost: grace) {
             final = status
         } else {
             kill(pid, SIGKILL)

@@ -86,17 +86,7 @@ final class PerfProfile: Sendable {
     /// or one line saying why there is none.
     func topEntries() async -> [String] {
         interrupt()
-        let recorded = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await self.exit.wait() }
-            group.addTask {
-                // A deadline, not a synchronisation: perf must not hold the bench up.
-                try? await Task.sleep(for: Self.finishGrace)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let recorded = await exit.wait(atMost: Self.finishGrace)
         _ = Self.running.withLock { $0.remove(pid) }
         guard let recorded else {
             kill(pid, SIGKILL)

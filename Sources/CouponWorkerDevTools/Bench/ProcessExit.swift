@@ -27,6 +27,21 @@ final class ProcessExit: Sendable {
         for waiter in waiters { waiter.resume(returning: status) }
     }
 
+    /// The exit status, or `nil` when the child has not ended within `limit`.
+    func wait(atMost limit: Duration) async -> Int32? {
+        await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask {
+                // A deadline, not a synchronisation: the caller kills a child that overstays.
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// The exit status, or `nil` when the waiting task is cancelled before the child ends.
     func wait() async -> Int32? {
         let id = state.withLock { state in
