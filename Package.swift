@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "CouponWorker", targets: ["CouponWorker"]),
         .library(name: "CouponWorkerRuntime", targets: ["CouponWorkerRuntime"]),
         .library(name: "CouponSandbox", targets: ["CouponSandbox"]),
+        // For the micro-benchmarks in Benchmarks/ (their own package).
+        .library(name: "CouponModel", targets: ["CouponModel"]),
+        .library(name: "IdempotencyStore", targets: ["IdempotencyStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -24,7 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        // Links the system sqlite3 (libsqlite3-dev); caches prepared statements.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -85,7 +89,8 @@ let package = Package(
             dependencies: [
                 "CouponModel",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -197,7 +202,7 @@ let package = Package(
             name: "IdempotencyStoreTests",
             dependencies: [
                 "IdempotencyStore", "CouponModel", "TestSupport", .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // The production wiring below the process boundary: settings, assembly, side port.

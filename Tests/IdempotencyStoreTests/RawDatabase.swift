@@ -1,21 +1,20 @@
 import Foundation
 import Logging
+import GRDB
 import PostgresNIO
-import SQLiteNIO
 import TestSupport
 
 /// Plain SQL on a store's database, past the store: to build an old schema by hand and to
 /// look at what the store cannot show (the schema version). One connection, closed afterwards.
 enum RawDatabase {
-    case sqlite(SQLiteConnection)
+    case sqlite(DatabaseQueue)
     case postgres(PostgresConnection)
 
     /// Runs `body` with a connection to the database at `location` (`sqlite:PATH` or `postgres://…`).
     static func with<T>(location: String, _ body: (RawDatabase) async throws -> T) async throws -> T {
         let database: RawDatabase
         if location.hasPrefix("sqlite:") {
-            database = .sqlite(try await SQLiteConnection.open(
-                storage: .file(path: String(location.dropFirst("sqlite:".count))), logger: testLogger))
+            database = .sqlite(try DatabaseQueue(path: String(location.dropFirst("sqlite:".count))))
         } else {
             database = .postgres(try await connectPostgres(url: location))
         }
@@ -49,7 +48,7 @@ enum RawDatabase {
     func execute(_ sql: String) async throws {
         switch self {
         case .sqlite(let connection):
-            _ = try await connection.query(sql)
+            try await connection.writeWithoutTransaction { try $0.execute(sql: sql) }
         case .postgres(let connection):
             for try await _ in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: testLogger) {}
         }
@@ -59,11 +58,13 @@ enum RawDatabase {
     func integers(_ sql: String) async throws -> [Int64] {
         switch self {
         case .sqlite(let connection):
-            return try await connection.query(sql).map { row in
-                guard case .integer(let value)? = row.columns.first?.data else {
-                    throw RawDatabaseError.notAnInteger(sql)
+            return try await connection.writeWithoutTransaction { db in
+                try Row.fetchAll(db, sql: sql).map { row in
+                    guard row.count > 0, case .int64(let value) = (row[0] as DatabaseValue).storage else {
+                        throw RawDatabaseError.notAnInteger(sql)
+                    }
+                    return value
                 }
-                return Int64(value)
             }
         case .postgres(let connection):
             var values: [Int64] = []
@@ -76,7 +77,7 @@ enum RawDatabase {
 
     func close() async {
         switch self {
-        case .sqlite(let connection): try? await connection.close()
+        case .sqlite(let connection): try? connection.close()
         case .postgres(let connection): try? await connection.close()
         }
     }

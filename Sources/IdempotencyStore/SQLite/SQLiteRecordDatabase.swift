@@ -1,19 +1,26 @@
+import Foundation
+import GRDB
 import Logging
-import NIOCore
-import SQLiteNIO
+import NIOPosix
 import Synchronization
 
-/// The SQLite driver: one connection to a database file, in WAL mode, on a thread of its own.
+/// The SQLite driver: one connection to a database file, in WAL mode, on a thread of its own,
+/// committing the statements of many callers together (group commit).
 ///
-/// All statements of a store go through this one connection, which SQLite serialises
-/// (sqlite-nio opens it `FULLMUTEX`): each statement is atomic on its own, which is all
-/// ``IdempotencyTable`` needs. Other connections (other store instances, other processes) may
-/// open the same file; `busy_timeout` makes them wait for each other's write locks.
+/// All statements of a store go through this one connection. Those that arrive while it is
+/// busy queue in a ``StatementBatcher``; when the connection becomes free, it runs everything
+/// queued in one `BEGIN IMMEDIATE … COMMIT` transaction and gives each caller its own rows or
+/// its own error (``run(_:in:path:)``). A lone statement runs at once, on its own. Each
+/// statement keeps its `WHERE`: in one transaction they run one after another, each seeing
+/// the ones before it, exactly as if they had been committed one by one in that order.
+/// Statements are prepared once and kept (GRDB's statement cache).
 ///
-/// That wait blocks the thread that runs the statement, so every connection gets a
-/// one-thread `NIOThreadPool` of its own rather than sharing NIO's singleton pool: a store
-/// waiting for a lock can then never take the thread the lock holder needs to finish (with a
-/// shared pool of two threads, two waiters stall the holder until the timeout).
+/// Other connections (other store instances, other processes) may open the same file;
+/// `busy_timeout` makes them wait for each other's write locks. That wait blocks the thread
+/// that runs the statement, so every connection gets a one-thread `NIOThreadPool` of its own
+/// rather than sharing NIO's singleton pool: a store waiting for a lock can then never take
+/// the thread the lock holder needs to finish (with a shared pool of two threads, two waiters
+/// stall the holder until the timeout).
 ///
 /// `synchronous = NORMAL` in WAL mode: a commit is in the WAL (the OS's page cache) when the
 /// statement returns, so it survives the process being killed at any point; only a power loss
@@ -28,76 +35,146 @@ final class SQLiteRecordDatabase: RecordDatabase {
     static let busyTimeoutMilliseconds = 5_000
 
     let path: String
-    private let connection: SQLiteConnection
-    private let threadPool: NIOThreadPool
+    private let connection: DatabaseQueue
+    /// The connection's thread: every use of `connection` runs on it.
+    private let thread: NIOThreadPool
     private let logger: Logger
-    /// Set by `close()`: sqlite-nio does not guard a closed handle in release builds, so
-    /// statements after close must be stopped here, as a typed error.
+    private let batcher = StatementBatcher<QueuedStatement>(maximumWriters: 1)
+    /// Set by `close()`: statements after close fail as a typed error, not on a closed handle.
     private let isClosed = Mutex(false)
 
-    private init(path: String, connection: SQLiteConnection, threadPool: NIOThreadPool, logger: Logger) {
+    private init(path: String, connection: DatabaseQueue, thread: NIOThreadPool, logger: Logger) {
         self.path = path
         self.connection = connection
-        self.threadPool = threadPool
+        self.thread = thread
         self.logger = logger
     }
 
     /// Opens (creating if needed) the database file at `path` and switches it to WAL.
     static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteRecordDatabase {
         guard !path.isEmpty, !path.utf8.contains(0) else { throw .invalidInput("SQLite path is empty or contains NUL") }
-        let threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
-        let connection: SQLiteConnection
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
         do {
-            connection = try await openConnection(path: path, threadPool: threadPool, logger: logger)
+            let connection = try await run(on: thread, path: path) {
+                let connection = try openConnection(path: path, allowingLongTransactions: false)
+                let mode = try connection.inDatabase { db in
+                    let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                    return mode
+                }
+                guard mode?.lowercased() == "wal" else {
+                    try? connection.close()
+                    throw StoreError.unreachable(
+                        "SQLite database at \(path) cannot use WAL (journal mode \(mode ?? "unknown"))")
+                }
+                return connection
+            }
+            return SQLiteRecordDatabase(path: path, connection: connection, thread: thread, logger: logger)
         } catch {
-            try? await threadPool.shutdownGracefully()
+            try? await thread.shutdownGracefully()
             throw error
         }
-        do {
-            let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
-            guard mode?.lowercased() == "wal" else {
-                throw StoreError.unreachable("SQLite database at \(path) cannot use WAL (journal mode \(mode ?? "unknown"))")
-            }
-            _ = try await connection.query("PRAGMA synchronous = NORMAL")
-        } catch {
-            try? await connection.close()
-            try? await threadPool.shutdownGracefully()
-            throw SQLiteErrorMapping.map(error, path: path)
-        }
-        return SQLiteRecordDatabase(path: path, connection: connection, threadPool: threadPool, logger: logger)
     }
 
-    private static func openConnection(
-        path: String, threadPool: NIOThreadPool, logger: Logger
-    ) async throws(StoreError) -> SQLiteConnection {
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(
-                storage: .file(path: path), threadPool: threadPool, logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any())
-        } catch {
-            throw SQLiteErrorMapping.map(error, path: path)
-        }
-        do {
-            _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
-        } catch {
-            try? await connection.close()
-            throw SQLiteErrorMapping.map(error, path: path)
-        }
-        return connection
+    /// A connection with the busy timeout; `allowingLongTransactions` lets a transaction stay
+    /// open between two accesses (the migration's, which awaits between its statements).
+    private static func openConnection(path: String, allowingLongTransactions: Bool) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(TimeInterval(busyTimeoutMilliseconds) / 1000)
+        configuration.allowsUnsafeTransactions = allowingLongTransactions
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
     func recordRows(_ statement: SQLStatement) async throws(StoreError) -> [StoredRow] {
-        let rows = try await run(statement, on: connection)
-        var records: [StoredRow] = []
-        records.reserveCapacity(rows.count)
-        for row in rows { records.append(try Self.storedRow(row)) }
-        return records
+        try await perform(statement, shape: .records).records
     }
 
     func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
-        try Self.integers(try await run(statement, on: connection))
+        try await perform(statement, shape: .integers).integers
+    }
+
+    private func perform(_ statement: SQLStatement, shape: QueuedStatement.Shape) async throws(StoreError) -> StatementRows {
+        if isClosed.withLock({ $0 }) { throw closedError }
+        let sqlite = SQLStatement(sql: Self.numberedPlaceholders(statement.sql), binds: statement.binds)
+        return try await QueuedStatement.run(sqlite, shape: shape, in: batcher) { startWriter() }
+    }
+
+    /// Runs batches on the connection's thread until nothing is queued.
+    private func startWriter() {
+        thread.submit { [self] state in
+            while let batch = batcher.nextBatch() {
+                let answers: [Result<StatementRows, StoreError>]
+                if case .active = state, !isClosed.withLock({ $0 }) {
+                    answers = connection.inDatabase { db in Self.run(batch.map(\.work), in: db, path: path) }
+                } else {
+                    answers = Array(repeating: .failure(closedError), count: batch.count)
+                }
+                for (request, answer) in zip(batch, answers) { request.answer.resume(returning: answer) }
+            }
+        }
+    }
+
+    /// One batch: alone in autocommit when it is one statement, else in one transaction.
+    ///
+    /// A statement that fails inside the transaction rolls back only itself (SQLite's default
+    /// `ABORT`): its caller gets its error, the others go on. When the transaction as a whole
+    /// is gone (SQLite rolls it back on `SQLITE_FULL`, `IOERR`, `BUSY`, `NOMEM`) or the commit
+    /// fails, nothing of the batch is committed, so each statement runs again alone and its
+    /// caller gets that answer: no caller is ever told of a change that was not committed.
+    static func run(_ batch: [QueuedStatement.Work], in db: Database, path: String) -> [Result<StatementRows, StoreError>] {
+        if batch.count == 1 { return [execute(batch[0], in: db, path: path)] }
+        do {
+            try db.beginTransaction(.immediate)
+        } catch {
+            // No lock within the busy timeout: each statement alone would wait as long again.
+            return Array(repeating: .failure(SQLiteErrorMapping.map(error, path: path)), count: batch.count)
+        }
+        var answers: [Result<StatementRows, StoreError>] = []
+        answers.reserveCapacity(batch.count)
+        for work in batch {
+            answers.append(execute(work, in: db, path: path))
+            guard db.isInsideTransaction else { return batch.map { execute($0, in: db, path: path) } }
+        }
+        do {
+            try db.commit()
+        } catch {
+            if db.isInsideTransaction { try? db.rollback() }
+            return batch.map { execute($0, in: db, path: path) }
+        }
+        return answers
+    }
+
+    /// Runs one statement and decodes its rows, or its error.
+    private static func execute(_ work: QueuedStatement.Work, in db: Database, path: String) -> Result<StatementRows, StoreError> {
+        execute(work.statement, shape: work.shape, in: db, path: path)
+    }
+
+    /// Runs `statement` (SQLite's placeholders) and decodes its rows in `shape`, or its error.
+    fileprivate static func execute(
+        _ sqlStatement: SQLStatement, shape: QueuedStatement.Shape, in db: Database, path: String
+    ) -> Result<StatementRows, StoreError> {
+        do {
+            let statement = try db.cachedStatement(sql: sqlStatement.sql)
+            let rows = try Row.fetchCursor(statement, arguments: StatementArguments(sqlStatement.binds.map(Self.value)))
+            switch shape {
+            case .records:
+                var records: [StoredRow] = []
+                while let row = try rows.next() { records.append(try storedRow(row)) }
+                return .success(.records(records))
+            case .integers:
+                var values: [Int64] = []
+                while let row = try rows.next() {
+                    guard row.count > 0, case .int64(let value) = (row[0] as DatabaseValue).storage else {
+                        throw StoreError.corrupted("expected an integer, got \(row.count > 0 ? "\(row[0] as DatabaseValue)" : "no column")")
+                    }
+                    values.append(value)
+                }
+                return .success(.integers(values))
+            }
+        } catch {
+            return .failure(SQLiteErrorMapping.map(error, path: path))
+        }
     }
 
     /// Migrations run on a connection of their own inside `BEGIN IMMEDIATE`, which takes the
@@ -110,22 +187,30 @@ final class SQLiteRecordDatabase: RecordDatabase {
         let migrationThread = NIOThreadPool(numberOfThreads: 1)
         migrationThread.start()
         defer { migrationThread.shutdownGracefully { _ in } }
-        let migrationConnection = try await Self.openConnection(path: path, threadPool: migrationThread, logger: logger)
+        let path = self.path
+        let migrationConnection = try await Self.run(on: migrationThread, path: path) {
+            try Self.openConnection(path: path, allowingLongTransactions: true)
+        }
+        let transaction = SQLiteMigrationTransaction(connection: migrationConnection, thread: migrationThread, path: path)
         let result: Result<Void, StoreError>
         do throws(StoreError) {
-            _ = try await run(SQLStatement(sql: "BEGIN IMMEDIATE", binds: []), on: migrationConnection)
+            try await Self.run(on: migrationThread, path: path) {
+                try migrationConnection.inDatabase { try $0.beginTransaction(.immediate) }
+            }
             do throws(StoreError) {
-                try await body(SQLiteMigrationTransaction(database: self, connection: migrationConnection))
-                _ = try await run(SQLStatement(sql: "COMMIT", binds: []), on: migrationConnection)
+                try await body(transaction)
+                try await Self.run(on: migrationThread, path: path) { try migrationConnection.inDatabase { try $0.commit() } }
                 result = .success(())
             } catch {
-                _ = try? await run(SQLStatement(sql: "ROLLBACK", binds: []), on: migrationConnection)
+                try? await Self.run(on: migrationThread, path: path) {
+                    try migrationConnection.inDatabase { db in if db.isInsideTransaction { try db.rollback() } }
+                }
                 result = .failure(error)
             }
         } catch {
             result = .failure(error)
         }
-        try? await migrationConnection.close()
+        try? await Self.run(on: migrationThread, path: path) { try migrationConnection.close() }
         try result.get()
     }
 
@@ -135,38 +220,32 @@ final class SQLiteRecordDatabase: RecordDatabase {
             return closed
         }
         if alreadyClosed { return }
+        // After every batch already on the thread: the thread runs its work in order.
+        let connection = self.connection
         do {
-            try await connection.close()
+            try await thread.runIfActive { try connection.close() }
         } catch {
             logger.warning("closing the SQLite idempotency store failed", metadata: ["path": "\(path)", "error": "\(error)"])
         }
-        try? await threadPool.shutdownGracefully()
+        try? await thread.shutdownGracefully()
     }
 
-    fileprivate func run(_ statement: SQLStatement, on connection: SQLiteConnection) async throws(StoreError) -> [SQLiteRow] {
-        if isClosed.withLock({ $0 }) { throw .unreachable("SQLite database at \(path): the store is closed") }
+    private var closedError: StoreError { .unreachable("SQLite database at \(path): the store is closed") }
+
+    /// Runs `body` on `thread`, its errors mapped.
+    fileprivate static func run<T: Sendable>(
+        on thread: NIOThreadPool, path: String, _ body: @escaping @Sendable () throws -> T
+    ) async throws(StoreError) -> T {
         do {
-            return try await connection.query(Self.numberedPlaceholders(statement.sql), statement.binds.map(Self.data))
+            return try await thread.runIfActive(body)
         } catch {
             throw SQLiteErrorMapping.map(error, path: path)
         }
     }
 
-    fileprivate static func integers(_ rows: [SQLiteRow]) throws(StoreError) -> [Int64] {
-        var values: [Int64] = []
-        values.reserveCapacity(rows.count)
-        for row in rows {
-            guard case .integer(let value)? = row.columns.first?.data else {
-                throw .corrupted("expected an integer, got \(row.columns.first?.data.description ?? "no column")")
-            }
-            values.append(Int64(value))
-        }
-        return values
-    }
-
     /// `$1` → `?1`: the shared SQL uses PostgreSQL's placeholders; SQLite's numbered form binds
     /// the n-th value to `?n` wherever it appears, exactly as PostgreSQL does for `$n`.
-    private static func numberedPlaceholders(_ sql: String) -> String {
+    static func numberedPlaceholders(_ sql: String) -> String {
         // Byte-wise: this runs for every statement (a Character walk showed up at 5 % of CPU).
         var bytes = Array(sql.utf8)
         for i in bytes.indices.dropLast()
@@ -176,73 +255,84 @@ final class SQLiteRecordDatabase: RecordDatabase {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func data(_ value: SQLValue) -> SQLiteData {
+    private static func value(_ value: SQLValue) -> DatabaseValue {
         switch value {
-        case .text(let text): .text(text)
-        case .integer(let integer): .integer(SQLiteInt64(integer))
-        case .bytes(let bytes): .blob(ByteBuffer(bytes: bytes))
+        case .text(let text): text.databaseValue
+        case .integer(let integer): integer.databaseValue
+        case .bytes(let bytes): Data(bytes).databaseValue
         }
     }
 
-    private static func storedRow(_ row: SQLiteRow) throws(StoreError) -> StoredRow {
-        func text(_ name: String) throws(StoreError) -> String {
-            guard case .text(let value)? = row.column(name) else { throw .corrupted("column \(name) is not text") }
+    /// The row of ``StoredRow/columns``, read by position (the order the statements ask for).
+    private static func storedRow(_ row: Row) throws(StoreError) -> StoredRow {
+        guard row.count == 18 else { throw .corrupted("a record row has \(row.count) columns, not 18") }
+        func value(_ index: Int) -> DatabaseValue.Storage { (row[index] as DatabaseValue).storage }
+        func text(_ index: Int) throws(StoreError) -> String {
+            guard case .string(let value) = value(index) else { throw .corrupted("column \(index) is not text") }
             return value
         }
-        func optionalText(_ name: String) throws(StoreError) -> String? {
-            switch row.column(name) {
-            case .text(let value)?: return value
-            case .null?: return nil
-            default: throw .corrupted("column \(name) is not text or null")
+        func optionalText(_ index: Int) throws(StoreError) -> String? {
+            switch value(index) {
+            case .string(let value): return value
+            case .null: return nil
+            default: throw .corrupted("column \(index) is not text or null")
             }
         }
-        func integer(_ name: String) throws(StoreError) -> Int64 {
-            guard case .integer(let value)? = row.column(name) else { throw .corrupted("column \(name) is not an integer") }
-            return Int64(value)
+        func integer(_ index: Int) throws(StoreError) -> Int64 {
+            guard case .int64(let value) = value(index) else { throw .corrupted("column \(index) is not an integer") }
+            return value
         }
-        func optionalInteger(_ name: String) throws(StoreError) -> Int64? {
-            switch row.column(name) {
-            case .integer(let value)?: return Int64(value)
-            case .null?: return nil
-            default: throw .corrupted("column \(name) is not an integer or null")
+        func optionalInteger(_ index: Int) throws(StoreError) -> Int64? {
+            switch value(index) {
+            case .int64(let value): return value
+            case .null: return nil
+            default: throw .corrupted("column \(index) is not an integer or null")
             }
         }
-        func optionalBytes(_ name: String) throws(StoreError) -> [UInt8]? {
-            switch row.column(name) {
-            case .blob(let buffer)?: return Array(buffer.readableBytesView)
-            case .null?: return nil
-            default: throw .corrupted("column \(name) is not a blob or null")
+        func optionalBytes(_ index: Int) throws(StoreError) -> [UInt8]? {
+            switch value(index) {
+            case .blob(let data): return [UInt8](data)
+            case .null: return nil
+            default: throw .corrupted("column \(index) is not a blob or null")
             }
         }
         return StoredRow(
-            provider: try text("provider"),
-            merchant: try text("merchant"),
-            outRequestNo: try text("out_request_no"),
-            fingerprint: try text("fingerprint"),
-            state: try text("state"),
-            leaseOwner: try optionalText("lease_owner"),
-            leaseUntilMs: try optionalInteger("lease_until_ms"),
-            attempts: try integer("attempts"),
-            takeovers: try integer("takeovers"),
-            resultStatus: try optionalText("result_status"),
-            resultEvent: try optionalBytes("result_event"),
-            createdAtMs: try integer("created_at_ms"),
-            updatedAtMs: try integer("updated_at_ms"),
-            fence: try integer("fence"),
-            inDoubt: try integer("in_doubt"),
-            source: try optionalText("source"),
-            reopenable: try integer("reopenable"),
-            claimKind: try optionalText("claim_kind")
+            provider: try text(0),
+            merchant: try text(1),
+            outRequestNo: try text(2),
+            fingerprint: try text(3),
+            state: try text(4),
+            leaseOwner: try optionalText(5),
+            leaseUntilMs: try optionalInteger(6),
+            attempts: try integer(7),
+            takeovers: try integer(8),
+            resultStatus: try optionalText(9),
+            resultEvent: try optionalBytes(10),
+            createdAtMs: try integer(11),
+            updatedAtMs: try integer(12),
+            fence: try integer(13),
+            inDoubt: try integer(14),
+            source: try optionalText(15),
+            reopenable: try integer(16),
+            claimKind: try optionalText(17)
         )
     }
 }
 
-/// Statements of a migration, on the migration's own connection.
+/// Statements of a migration, on the migration's own connection and thread.
 private struct SQLiteMigrationTransaction: MigrationTransaction {
-    let database: SQLiteRecordDatabase
-    let connection: SQLiteConnection
+    let connection: DatabaseQueue
+    let thread: NIOThreadPool
+    let path: String
 
     func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
-        try SQLiteRecordDatabase.integers(try await database.run(statement, on: connection))
+        let connection = self.connection
+        let path = self.path
+        let sqlite = SQLStatement(sql: SQLiteRecordDatabase.numberedPlaceholders(statement.sql), binds: statement.binds)
+        return try await SQLiteRecordDatabase.run(on: thread, path: path) {
+            try connection.inDatabase { db in
+                try SQLiteRecordDatabase.execute(sqlite, shape: .integers, in: db, path: path).get().integers
+            }
+        }
     }
 }
