@@ -63,6 +63,7 @@ public enum Bench {
                 // Stopped by a signal: no worker process may outlive the bench.
                 BenchWorker.killAll()
                 PerfProfile.killAll()
+                try? FileManager.default.removeItem(at: stage.folder)
                 Console.line("\ninterrupted: the worker process was killed")
                 Foundation.exit(130)
             }
