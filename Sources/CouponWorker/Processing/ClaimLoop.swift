@@ -21,6 +21,8 @@ struct ClaimLoop: Sendable {
     let owner: String
     let leaseDuration: Duration
     let storeCalls: StoreCalls
+    /// The lease heartbeats' deadlines (a third of `leaseDuration`).
+    let heartbeats: DeadlineQueue<ContinuousClock>
     let execution: CommandExecution
     let logger: Logger
 
@@ -59,7 +61,7 @@ struct ClaimLoop: Sendable {
                 }
                 let holder = LeaseHolder(
                     lease: lease, duration: leaseDuration, grantedAfter: claimSent, store: store, calls: storeCalls,
-                    logger: logger)
+                    heartbeats: heartbeats, logger: logger)
                 // Only an earlier attempt that may have reached the provider can have taken effect.
                 let askFirst = record.inDoubt && command.operation.kind == .issue
                 if let outcome = try await execution.executeAndStore(context, holder: holder, askFirst: askFirst) {

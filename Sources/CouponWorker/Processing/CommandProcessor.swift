@@ -75,11 +75,12 @@ public final class CommandProcessor: Sendable {
         self.providers = providers
         self.maxCommandBytes = settings.maxCommandBytes
         let storeCalls = StoreCalls(
-            deadline: settings.storeCallDeadline, backoff: .storeUnavailable, health: storeHealth, logger: logger)
+            deadlines: DeadlineQueue(length: settings.storeCallDeadline, clock: ContinuousClock()), backoff: .storeUnavailable, health: storeHealth, logger: logger)
         let reconciler = Reconciler(
             retry: settings.retry, settle: settings.ambiguousSettle, clock: settings.settleClock, logger: logger)
         self.claims = ClaimLoop(
             store: store, owner: settings.owner, leaseDuration: settings.leaseDuration, storeCalls: storeCalls,
+            heartbeats: DeadlineQueue(length: settings.leaseDuration / 3, clock: ContinuousClock()),
             execution: CommandExecution(
                 retry: settings.retry, reconciler: reconciler, store: store, storeCalls: storeCalls, metrics: metrics,
                 logger: logger),

@@ -19,17 +19,20 @@ final class LeaseHolder: Sendable {
     let duration: Duration
     private let store: any IdempotencyStore
     private let calls: StoreCalls
+    /// Deadlines a third of the lease long, shared by every holder of the processor.
+    private let heartbeats: DeadlineQueue<ContinuousClock>
     private let logger: Logger
     /// Before this instant the lease is surely held (unless a newer token took it).
     private let validUntil: Mutex<ContinuousClock.Instant>
 
     /// - Parameter grantedAfter: an instant taken before the claim that granted `lease` was sent.
     init(lease: Lease, duration: Duration, grantedAfter: ContinuousClock.Instant, store: any IdempotencyStore,
-         calls: StoreCalls, logger: Logger) {
+         calls: StoreCalls, heartbeats: DeadlineQueue<ContinuousClock>, logger: Logger) {
         self.lease = lease
         self.duration = duration
         self.store = store
         self.calls = calls
+        self.heartbeats = heartbeats
         self.logger = logger
         self.validUntil = Mutex(grantedAfter.advanced(by: duration))
     }
@@ -82,41 +85,75 @@ final class LeaseHolder: Sendable {
     /// its duration. A renewal that fails is logged and tried again at the next beat; one that
     /// is refused means a newer token holds the key: this holder's next write will be refused.
     func withHeartbeat<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                await self.beat()
-                return nil
-            }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let value = next { return value }
-            }
-            throw CancellationError()  // unreachable: the body's task always yields a value or throws
-        }
+        let heartbeat = Heartbeat(holder: self)
+        heartbeat.schedule()
+        defer { heartbeat.stop() }
+        return try await body()
     }
 
-    private func beat() async {
-        let period = duration / 3
-        while true {
-            do { try await Task.sleep(for: period) } catch { return }
+    /// One provider interaction's heartbeat: a deadline in the shared `heartbeats` queue that,
+    /// when it comes, renews the lease in a task of its own and sets the next one.
+    private final class Heartbeat: Sendable {
+        private struct State {
+            var stopped = false
+            var next: DeadlineQueue<ContinuousClock>.Token?
+            var renewal: Task<Void, Never>?
+        }
+
+        private let holder: LeaseHolder
+        private let state = Mutex(State())
+
+        init(holder: LeaseHolder) {
+            self.holder = holder
+        }
+
+        func schedule() {
+            state.withLock { state in
+                guard !state.stopped else { return }
+                state.next = holder.heartbeats.set { self.beat() }
+            }
+        }
+
+        func stop() {
+            let (next, renewal) = state.withLock { state in
+                state.stopped = true
+                return (state.next, state.renewal)
+            }
+            if let next { holder.heartbeats.cancel(next) }
+            renewal?.cancel()
+        }
+
+        private func beat() {
+            state.withLock { state in
+                guard !state.stopped else { return }
+                state.renewal = Task { await self.renew() }
+            }
+        }
+
+        /// Renews once; sets the next beat unless the lease was lost or the interaction ended.
+        private func renew() async {
+            let lease = holder.lease
             let sent = ContinuousClock.now
             do {
-                if try await StoreDeadline.run(within: calls.deadline, { [lease, duration, store] in
-                    try await store.extendLease(lease, for: duration)
-                }) {
-                    held(since: sent)
-                } else {
-                    logger.warning("lease taken over during a provider call", metadata: ["key": "\(lease.key)"])
+                let renewed = try await StoreDeadline.run(within: holder.calls.deadlines, { [lease, holder] in
+                    try await holder.store.extendLease(lease, for: holder.duration)
+                })
+                if renewed {
+                    holder.held(since: sent)
+                } else if !isStopped {
+                    holder.logger.warning("lease taken over during a provider call", metadata: ["key": "\(lease.key)"])
                     return
                 }
             } catch {
-                if Task.isCancelled { return }
-                logger.warning("lease renewal failed; trying again at the next beat", metadata: [
+                if isStopped { return }
+                holder.logger.warning("lease renewal failed; trying again at the next beat", metadata: [
                     "key": "\(lease.key)", "error": "\(error)",
                 ])
             }
+            schedule()
         }
+
+        private var isStopped: Bool { state.withLock { $0.stopped } }
     }
 
     private func held(since sent: ContinuousClock.Instant, for duration: Duration? = nil) {

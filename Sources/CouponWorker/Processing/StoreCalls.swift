@@ -5,8 +5,8 @@ import Logging
 /// answer: no command gets past a store call that did not answer, so no provider is called
 /// unguarded. Readiness reads ``StoreHealth``.
 struct StoreCalls: Sendable {
-    /// A call without an answer by then counts as an unreachable store.
-    let deadline: Duration
+    /// A call without an answer within their length counts as an unreachable store.
+    let deadlines: DeadlineQueue<ContinuousClock>
     /// The wait between calls to a store that did not answer.
     let backoff: RetryPolicy
     let health: StoreHealth
@@ -26,7 +26,7 @@ struct StoreCalls: Sendable {
             let lastTry = flag?.isRaised ?? false
             attempt += 1
             do {
-                let value = try await StoreDeadline.run(within: deadline, body)
+                let value = try await StoreDeadline.run(within: deadlines, body)
                 health.markHealthy()
                 return value
             } catch let error as StoreError {

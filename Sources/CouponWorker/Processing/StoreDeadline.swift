@@ -12,22 +12,21 @@ import Synchronization
 /// whose effect the retry sees (a claim held by us, an outcome already final).
 enum StoreDeadline {
     static func run<T: Sendable>(
-        within deadline: Duration, _ body: @escaping @Sendable () async throws -> T
+        within deadlines: DeadlineQueue<ContinuousClock>, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let outcome = OneShot<T>()
         let call = Task { await outcome.resolve(catching: body) }
-        let timer = Task {
-            try await Task.sleep(for: deadline)
-            outcome.resolve(.failure(StoreError.unreachable("no answer within \(deadline)")))
+        let deadline = deadlines.set {
+            outcome.resolve(.failure(StoreError.unreachable("no answer within \(deadlines.length)")))
             call.cancel()
         }
         return try await withTaskCancellationHandler {
-            defer { timer.cancel() }
+            defer { deadlines.cancel(deadline) }
             return try await outcome.value()
         } onCancel: {
             outcome.resolve(.failure(CancellationError()))
             call.cancel()
-            timer.cancel()
+            deadlines.cancel(deadline)
         }
     }
 }
