@@ -8,11 +8,6 @@ import PostgresNIO
 /// READ COMMITTED isolation, `INSERT … ON CONFLICT DO UPDATE … WHERE` locks the conflicting
 /// row and re-checks the `WHERE` on its newest version, so of many concurrent claimers on
 /// different connections exactly one inserts, and exactly one takes over an expired lease.
-///
-/// Group commit: statements that arrive while every connection is busy queue in a
-/// ``StatementBatcher``; a connection that becomes free runs everything queued in one
-/// transaction and gives each caller its own rows or error (``run(_:)``). One commit (one WAL
-/// flush) then serves many callers. A lone statement runs at once, in autocommit.
 final class PostgresRecordDatabase: RecordDatabase {
     let binaryColumnType = "BYTEA"
     /// The server's clock at the start of the statement: the same value everywhere in it.
@@ -25,8 +20,6 @@ final class PostgresRecordDatabase: RecordDatabase {
     private let logger: Logger
     /// The pool's `run()`: cancelled and awaited by `close()`, so no work outlives the store.
     private let runTask: Task<Void, Never>
-    /// One writer per pooled connection.
-    private let batcher: StatementBatcher<QueuedStatement>
 
     /// Checks that the server answers and accepts the credentials, then starts the pool.
     ///
@@ -46,7 +39,6 @@ final class PostgresRecordDatabase: RecordDatabase {
         self.client = client
         self.logger = logger
         self.runTask = Task { await client.run() }
-        self.batcher = StatementBatcher(maximumWriters: maximumConnections)
     }
 
     deinit {
@@ -84,149 +76,20 @@ final class PostgresRecordDatabase: RecordDatabase {
     }
 
     func recordRows(_ statement: SQLStatement) async throws(StoreError) -> [StoredRow] {
-        try await QueuedStatement.run(statement, shape: .records, in: batcher) { startWriter() }.records
+        let rows = try await rows(statement)
+        do {
+            return try rows.map(Self.storedRow)
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
     }
 
     func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
-        try await QueuedStatement.run(statement, shape: .integers, in: batcher) { startWriter() }.integers
-    }
-
-    /// A writer runs batches until nothing is queued, then ends. It is not detached from an
-    /// owner: every statement it takes has a caller suspended until the writer answers it.
-    private func startWriter() {
-        Task { await write() }
-    }
-
-    private func write() async {
-        while let batch = batcher.nextBatch() {
-            let answers = await run(batch.map(\.work))
-            for (request, answer) in zip(batch, answers) { request.answer.resume(returning: answer) }
-        }
-    }
-
-    /// What became of a batch's transaction.
-    private enum BatchOutcome: Sendable {
-        /// Committed: these are the answers.
-        case committed([Result<StatementRows, StoreError>])
-        /// Nothing of it was committed (a statement failed and aborted the transaction, a
-        /// deadlock with another batch, the connection lost before `COMMIT`).
-        case rolledBack
-        /// `COMMIT` got no answer: the batch may or may not be committed.
-        case unknown(StoreError)
-    }
-
-    /// One batch: alone in autocommit when it is one statement, else in one transaction on one
-    /// pooled connection.
-    ///
-    /// A statement that fails aborts the whole transaction in PostgreSQL, so then nothing of
-    /// the batch is committed and each statement runs again alone (in autocommit, in batch
-    /// order): its caller gets that answer, never one from the rolled-back transaction. When
-    /// `COMMIT` itself goes unanswered, the batch's fate is unknown and every caller gets the
-    /// error, as a lone statement's caller would.
-    func run(_ batch: [QueuedStatement.Work]) async -> [Result<StatementRows, StoreError>] {
-        if batch.count == 1 { return [await alone(batch[0])] }
-        let outcome: BatchOutcome
+        let rows = try await rows(statement)
         do {
-            // Row locks in key order, as every other batch takes them: two batches on different
-            // connections then wait for each other but never deadlock over keyed rows. Any order
-            // is a correct one: the callers are concurrent, none waits on another's statement.
-            let order = batch.indices.sorted { Self.precedes(batch[$0].statement, batch[$1].statement) }
-            outcome = try await client.withConnection { connection in
-                switch await self.transaction(order.map { batch[$0] }, on: connection) {
-                case .committed(let sorted):
-                    var answers = sorted
-                    for (position, index) in order.enumerated() { answers[index] = sorted[position] }
-                    return .committed(answers)
-                case let other:
-                    return other
-                }
-            }
+            return try rows.map { try $0.makeRandomAccess()[0].decode(Int64.self) }
         } catch {
-            // No connection from the pool: each statement alone would find none either.
-            return Array(repeating: .failure(PostgresErrorMapping.map(error, location: location)), count: batch.count)
-        }
-        switch outcome {
-        case .committed(let answers):
-            return answers
-        case .rolledBack:
-            var answers: [Result<StatementRows, StoreError>] = []
-            for work in batch { answers.append(await alone(work)) }
-            return answers
-        case .unknown(let error):
-            return Array(repeating: .failure(error), count: batch.count)
-        }
-    }
-
-    private func transaction(_ batch: [QueuedStatement.Work], on connection: PostgresConnection) async -> BatchOutcome {
-        var answers: [Result<StatementRows, StoreError>] = []
-        answers.reserveCapacity(batch.count)
-        do {
-            try await connection.query("BEGIN", logger: logger)
-            for work in batch {
-                answers.append(.success(try await Self.rows(
-                    connection.query(Self.query(work.statement), logger: logger), shape: work.shape)))
-            }
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            return .rolledBack
-        }
-        do {
-            try await connection.query("COMMIT", logger: logger)
-        } catch let error as PSQLError where error.code == .server {
-            return .rolledBack  // the server answered: it refused the commit and rolled back
-        } catch {
-            return .unknown(PostgresErrorMapping.map(error, location: location))
-        }
-        return .committed(answers)
-    }
-
-    /// One statement in autocommit. A deadlock victim or a serialization failure was rolled
-    /// back whole, so it runs again, a bounded number of times.
-    private func alone(_ work: QueuedStatement.Work) async -> Result<StatementRows, StoreError> {
-        var attempt = 1
-        while true {
-            do {
-                return .success(try await Self.rows(client.query(Self.query(work.statement), logger: logger), shape: work.shape))
-            } catch let error as PSQLError where attempt < Self.rolledBackAttempts && Self.wasRolledBack(error) {
-                attempt += 1
-            } catch {
-                return .failure(PostgresErrorMapping.map(error, location: location))
-            }
-        }
-    }
-
-    /// Runs of a statement that the server rolled back as a deadlock victim.
-    static let rolledBackAttempts = 3
-
-    private static func wasRolledBack(_ error: PSQLError) -> Bool {
-        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
-        return state == "40P01" || state == "40001"  // deadlock_detected, serialization_failure
-    }
-
-    /// Batch order: by the first three bound values (the key, in every keyed statement).
-    private static func precedes(_ first: SQLStatement, _ second: SQLStatement) -> Bool {
-        for (a, b) in zip(first.binds.prefix(3), second.binds.prefix(3)) where a != b {
-            switch (a, b) {
-            case (.text(let x), .text(let y)): return x < y
-            case (.integer(let x), .integer(let y)): return x < y
-            case (.bytes(let x), .bytes(let y)): return x.lexicographicallyPrecedes(y)
-            case (.text, _), (.integer, .bytes): return true
-            default: return false
-            }
-        }
-        return first.binds.count < second.binds.count
-    }
-
-    fileprivate static func rows(_ sequence: PostgresRowSequence, shape: QueuedStatement.Shape) async throws -> StatementRows {
-        switch shape {
-        case .records:
-            var records: [StoredRow] = []
-            for try await row in sequence { records.append(try storedRow(row)) }
-            return .records(records)
-        case .integers:
-            var values: [Int64] = []
-            for try await row in sequence { values.append(try row.makeRandomAccess()[0].decode(Int64.self)) }
-            return .integers(values)
+            throw PostgresErrorMapping.map(error, location: location)
         }
     }
 
@@ -247,6 +110,18 @@ final class PostgresRecordDatabase: RecordDatabase {
     func close() async {
         runTask.cancel()
         await runTask.value
+    }
+
+    private func rows(_ statement: SQLStatement) async throws(StoreError) -> [PostgresRow] {
+        do {
+            var rows: [PostgresRow] = []
+            for try await row in try await client.query(Self.query(statement), logger: logger) {
+                rows.append(row)
+            }
+            return rows
+        } catch {
+            throw PostgresErrorMapping.map(error, location: location)
+        }
     }
 
     /// The statement with its values as bound parameters.
@@ -295,9 +170,11 @@ private struct PostgresMigrationTransaction: MigrationTransaction {
 
     func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
         do {
-            return try await PostgresRecordDatabase.rows(
-                connection.query(PostgresRecordDatabase.query(statement), logger: logger), shape: .integers
-            ).integers
+            var values: [Int64] = []
+            for try await row in try await connection.query(PostgresRecordDatabase.query(statement), logger: logger) {
+                values.append(try row.makeRandomAccess()[0].decode(Int64.self))
+            }
+            return values
         } catch {
             throw PostgresErrorMapping.map(error, location: location)
         }

@@ -20,8 +20,7 @@ final class StatementBatcher<Request: Sendable>: Sendable {
         var writers = 0
     }
 
-    /// How many batches may run at once: 1 for SQLite's one connection, the pool's size for
-    /// PostgreSQL.
+    /// How many batches may run at once (1 for SQLite's one connection).
     let maximumWriters: Int
     private let state = Mutex(State())
 
