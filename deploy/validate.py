@@ -174,9 +174,11 @@ def check_dockerfile() -> None:
             f"Dockerfile: runtime stage must be debian:bookworm-slim, is `{stages[1]}`")
     text = " ".join(f"{k} {r}" for k, r in instructions)
     runtime = text[text.rfind("FROM "):]
-    require("librdkafka-dev" in text and "pkg-config" in text, "Dockerfile: builder lacks librdkafka-dev/pkg-config")
+    require("librdkafka-dev" in text and "libsqlite3-dev" in text and "pkg-config" in text,
+            "Dockerfile: builder lacks librdkafka-dev/libsqlite3-dev/pkg-config")
     require("--static-swift-stdlib" in text, "Dockerfile: build is not --static-swift-stdlib")
-    require("librdkafka1" in runtime and "ca-certificates" in runtime, "Dockerfile: runtime lacks librdkafka1/ca-certificates")
+    require("librdkafka1" in runtime and "libsqlite3-0" in runtime and "ca-certificates" in runtime,
+            "Dockerfile: runtime lacks librdkafka1/libsqlite3-0/ca-certificates")
     require("COPY --from=builder" in runtime, "Dockerfile: runtime does not copy from the builder")
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     require(users and users[-1].split(":")[0] not in {"0", "root"}, "Dockerfile: runtime does not run as non-root")
