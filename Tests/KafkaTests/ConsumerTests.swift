@@ -1,6 +1,8 @@
+import Foundation
 @testable import Kafka
 import Logging
 import TestSupport
+import Synchronization
 import Testing
 
 @Suite("Kafka consumer groups against a 3-broker mock cluster", .timeLimit(.minutes(2)))
@@ -225,7 +227,7 @@ struct ConsumerTests {
         await producer.shutdown(timeout: .seconds(5))
     }
 
-    @Test("the poll thread reads no more than the intake limit ahead of the application, and close wakes it while it waits")
+    @Test("the poll thread reads no more than the intake limit ahead of the application")
     func intakeLimitBoundsTheBuffer() async throws {
         let kafka = try MockKafka()
         let topic = try kafka.createTopic(prefix: "intake", partitions: 1)
@@ -235,8 +237,8 @@ struct ConsumerTests {
         }
         var configuration = kafka.consumerConfiguration()
         configuration.intakeLimit = 4
-        // Longer than the test may run: only reading (or close) can let the poll thread go on,
-        // so the bound below holds exactly.
+        // Longer than the test may run: only reading can let the poll thread go on, so the
+        // bound below holds exactly.
         configuration.intakeWaitMilliseconds = 600_000
         let consumer = try KafkaConsumer(configuration: configuration, rebalanceListener: nil, logger: kafka.logger)
         try consumer.subscribe(topics: [topic])
@@ -246,15 +248,46 @@ struct ConsumerTests {
         var iterator = consumer.messages.makeAsyncIterator()
         var values: [String] = []
         var mostBuffered = 0
-        while values.count < 30, let message = try await iterator.next() {
+        while values.count < 40, let message = try await iterator.next() {
             values.append(message.valueString)
             mostBuffered = max(mostBuffered, consumer.messages.buffered)
         }
-        #expect(values == (0..<30).map { "m\($0)" })
+        #expect(values == (0..<40).map { "m\($0)" })
         #expect(mostBuffered <= 4)
-        // Ten records are left: the poll thread holds four and waits for room that only a
-        // read would open. close() must wake it rather than wait the ten minutes out.
         await consumer.close()
         await producer.shutdown(timeout: .seconds(5))
+        withExtendedLifetime(kafka) {}
+    }
+
+    @Test("a poll thread waiting for room goes on once the application read down to half, and at once when woken to stop")
+    func intakeWindowWakes() async {
+        let window = IntakeWindow(limit: 4)
+        let stop = Atomic<Bool>(false)
+        /// Runs one wait for room on a thread of its own; returns when it returned.
+        func waitOnThread() async {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread {
+                    // Ten minutes: only a read or a wake can end it within the test's limit.
+                    window.waitForRoom(timeoutMilliseconds: 600_000) { stop.load(ordering: .sequentiallyConsistent) }
+                    done.resume()
+                }.start()
+            }
+        }
+        for _ in 0..<4 { window.handOver() }
+        async let first: Void = waitOnThread()
+        while !window.pollerIsWaiting { await Task.yield() }
+        window.take()  // 3 left: above half, it keeps waiting
+        #expect(window.pollerIsWaiting)
+        window.take()  // 2 left: half, it goes on
+        await first
+        #expect(!window.pollerIsWaiting)
+
+        for _ in 0..<2 { window.handOver() }
+        async let second: Void = waitOnThread()
+        while !window.pollerIsWaiting { await Task.yield() }
+        stop.store(true, ordering: .sequentiallyConsistent)
+        window.wake()  // what close() does
+        await second
+        #expect(window.buffered == 4)
     }
 }
