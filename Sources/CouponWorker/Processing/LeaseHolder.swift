@@ -138,12 +138,14 @@ final class LeaseHolder: Sendable {
                 let renewed = try await StoreDeadline.run(within: holder.calls.deadlines, { [lease, holder] in
                     try await holder.store.extendLease(lease, for: holder.duration)
                 })
-                if renewed {
-                    holder.held(since: sent)
-                } else if !isStopped {
-                    holder.logger.warning("lease taken over during a provider call", metadata: ["key": "\(lease.key)"])
+                guard renewed else {
+                    // A newer token holds the key: no more beats (said only while the call runs).
+                    if !isStopped {
+                        holder.logger.warning("lease taken over during a provider call", metadata: ["key": "\(lease.key)"])
+                    }
                     return
                 }
+                holder.held(since: sent)
             } catch {
                 if isStopped { return }
                 holder.logger.warning("lease renewal failed; trying again at the next beat", metadata: [

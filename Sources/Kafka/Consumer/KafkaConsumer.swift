@@ -13,7 +13,6 @@ public final class KafkaConsumer: Sendable {
     private let consumerQueue: RDKafkaQueue
     private let lifecycle = ClientLifecycle()
     private let lag: ConsumerLagStatistics
-    private let window: IntakeWindow
     private let logger: Logger
 
     /// The records this consumer reads; the sequence ends after `close()` (or throws after a
@@ -63,7 +62,6 @@ public final class KafkaConsumer: Sendable {
             bufferingPolicy: .unbounded
         )
         let window = IntakeWindow(limit: configuration.intakeLimit)
-        self.window = window
         self.messages = KafkaMessageSequence(stream: stream, window: window)
 
         let lifecycle = self.lifecycle
@@ -87,7 +85,7 @@ public final class KafkaConsumer: Sendable {
     deinit {
         // The poll thread owns teardown: it commits, leaves the group and destroys.
         if lifecycle.requestStop() {
-            window.wake()
+            messages.window.wake()
             consumerQueue.yield()
         }
     }
@@ -186,7 +184,7 @@ public final class KafkaConsumer: Sendable {
     /// every call returns after the consumer is destroyed.
     public func close() async {
         if lifecycle.requestStop() {
-            window.wake()  // the poll thread may wait for room that will never open
+            messages.window.wake()  // the poll thread may wait for room that will never open
             try? lifecycle.withLease { () throws(KafkaError) in
                 consumerQueue.yield()  // wake the poll thread now, not in 100 ms
             }
