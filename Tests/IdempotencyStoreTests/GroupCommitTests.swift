@@ -123,7 +123,9 @@ private struct BatchDriver {
         let recorder = StatementRecorder(dialectOf: database)
         _ = try? await IdempotencyTable(database: recorder, clock: StoreClock()).claim(request)
         let upsert = try #require(recorder.statements.first)
-        return QueuedStatement.Work(statement: dialect(upsert), shape: .records)
+        #expect(upsert.statement == .claim)
+        return QueuedStatement.Work(
+            statement: SQLStatement(sql: SQLiteRecordDatabase.texts[.claim], binds: upsert.binds), shape: .records)
     }
 
     /// `statement` as the driver runs it: SQLite's batch step takes `?n` placeholders.
@@ -167,23 +169,21 @@ private struct BatchDriver {
 /// Records the statements ``IdempotencyTable`` sends, runs none and returns no rows.
 private final class StatementRecorder: RecordDatabase {
     let binaryColumnType: String
-    let clockMilliseconds: String
-    private let recorded = Mutex<[SQLStatement]>([])
+    private let recorded = Mutex<[(statement: RecordStatement, binds: [SQLValue])]>([])
 
     init(dialectOf database: any RecordDatabase) {
         binaryColumnType = database.binaryColumnType
-        clockMilliseconds = database.clockMilliseconds
     }
 
-    var statements: [SQLStatement] { recorded.withLock { $0 } }
+    var statements: [(statement: RecordStatement, binds: [SQLValue])] { recorded.withLock { $0 } }
 
-    func recordRows(_ statement: SQLStatement) async throws(StoreError) -> [StoredRow] {
-        recorded.withLock { $0.append(statement) }
+    func recordRows(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [StoredRow] {
+        recorded.withLock { $0.append((statement, binds)) }
         return []
     }
 
-    func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64] {
-        recorded.withLock { $0.append(statement) }
+    func integerRows(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [Int64] {
+        recorded.withLock { $0.append((statement, binds)) }
         return []
     }
 

@@ -7,15 +7,11 @@ protocol RecordDatabase: Sendable {
     /// The dialect's type for byte strings (`BLOB`, `BYTEA`).
     var binaryColumnType: String { get }
 
-    /// An SQL expression for the database's clock in Unix milliseconds, constant within one
-    /// statement: the store's time, by which leases are granted and judged.
-    var clockMilliseconds: String { get }
+    /// Runs a statement that returns ``StoredRow/columns`` with `binds` for its placeholders.
+    func recordRows(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [StoredRow]
 
-    /// Runs a statement that returns ``StoredRow/columns``.
-    func recordRows(_ statement: SQLStatement) async throws(StoreError) -> [StoredRow]
-
-    /// Runs a statement and returns its first column as integers, one per row.
-    func integerRows(_ statement: SQLStatement) async throws(StoreError) -> [Int64]
+    /// Runs a statement with `binds` and returns its first column as integers, one per row.
+    func integerRows(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [Int64]
 
     /// Runs `body` in one transaction that excludes every other migrator of the same database
     /// (other store instances and other processes included), committing when it returns.

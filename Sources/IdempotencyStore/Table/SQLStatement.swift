@@ -1,4 +1,5 @@
-/// A statement's SQL text and the values bound to its `$1…$n` placeholders, in order.
+/// A statement's SQL text, in the driver's placeholders, and the values bound to them, in
+/// order: what a driver runs (a ``RecordStatement``'s text, or a migration's).
 ///
 /// Values are always bound, never spliced into the SQL text: the text is a constant.
 struct SQLStatement: Sendable {
