@@ -164,7 +164,7 @@ public enum WorkerRuntime {
             // its worst case) and its outcome stored (up to the store deadline) and published;
             // the orchestrator's own termination grace must cover this bound (README, deploy/).
             let grace = Duration.seconds(w.shutdownGraceSeconds ?? 25)
-            let bound = grace + worstCase + pipeline.processor.storeCallDeadline * 2 + .seconds(10)
+            let bound = grace + worstCase + IdempotencyStoreFactory.defaultCallDeadline * 2 + .seconds(10)
             return Assembled(
                 worker: worker, producer: producer, store: store, httpClient: httpClient, purger: purger,
                 shutdownBound: bound, httpHost: host, httpPort: port, adminToken: adminToken)

@@ -14,7 +14,9 @@ import Foundation
 /// Implementations: ``SQLiteIdempotencyStore`` (embedded default, one file) and
 /// ``PostgresIdempotencyStore`` (shared by many instances). ``IdempotencyStoreFactory`` picks
 /// one from a location string. Every failure is a typed ``StoreError``; a store never crashes
-/// the process on bad input or an unreachable database.
+/// the process on bad input or an unreachable database. Every call answers within the store's
+/// call deadline: past it, or when the caller's task is cancelled, it throws
+/// ``StoreError/unreachable(_:)`` and leaves the statement to finish on its own.
 public protocol IdempotencyStore: Sendable {
     /// Creates or migrates the schema, recording the applied version in a version table.
     /// Idempotent, and safe when several instances migrate at the same time.

@@ -140,7 +140,7 @@ private struct BatchDriver {
             switch backend {
             case .sqlite:
                 let path = String(location.dropFirst("sqlite:".count))
-                let database = try await SQLiteRecordDatabase.open(path: path, logger: testLogger)
+                let database = try await SQLiteRecordDatabase.open(path: path, callDeadline: IdempotencyStoreFactory.defaultCallDeadline, logger: testLogger)
                 let store = IdempotencyTable(database: database, clock: StoreClock())
                 try await store.migrate()
                 // The batch step runs on a connection of the test's own to the same file.

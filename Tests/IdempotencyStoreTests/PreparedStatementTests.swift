@@ -10,7 +10,8 @@ struct PreparedStatementTests {
     func preparedOncePerConnection() async throws {
         let location = try PostgresLocation(url: try await PostgresFixture.databaseURL())
         // One connection: the session whose prepared statements the query below sees.
-        let database = try await PostgresRecordDatabase(location: location, maximumConnections: 1, logger: testLogger)
+        let database = try await PostgresRecordDatabase(
+            location: location, maximumConnections: 1, callDeadline: IdempotencyStoreFactory.defaultCallDeadline, logger: testLogger)
         let store = IdempotencyTable(database: database, clock: StoreClock())
         let executions = try await Self.claimingThrice(store, database: database)
         await store.close()

@@ -42,8 +42,6 @@ public final class CommandProcessor: Sendable {
         public var owner: String
         /// The largest command accepted, in bytes.
         public var maxCommandBytes: Int
-        /// A store call without an answer by then counts as an unreachable store.
-        public var storeCallDeadline: Duration
         /// How long an ambiguous issue (timeout, reset) that reconciliation did not find is
         /// given to land at the provider before it is asked again and, still not found, sent
         /// again: a request we stopped waiting for may still be on its way. The worker uses its
@@ -54,13 +52,12 @@ public final class CommandProcessor: Sendable {
         public var settleClock: any Clock<Duration>
 
         public init(leaseDuration: Duration = .seconds(60), retry: RetryPolicy = RetryPolicy(), owner: String,
-                    maxCommandBytes: Int = 64 * 1024, storeCallDeadline: Duration = .seconds(10),
+                    maxCommandBytes: Int = 64 * 1024,
                     ambiguousSettle: Duration = .seconds(10), settleClock: any Clock<Duration> = ContinuousClock()) {
             self.leaseDuration = leaseDuration
             self.retry = retry
             self.owner = owner
             self.maxCommandBytes = maxCommandBytes
-            self.storeCallDeadline = storeCallDeadline
             self.ambiguousSettle = ambiguousSettle
             self.settleClock = settleClock
         }
@@ -74,8 +71,7 @@ public final class CommandProcessor: Sendable {
                 storeHealth: StoreHealth, metrics: WorkerMetrics, logger: Logger) {
         self.providers = providers
         self.maxCommandBytes = settings.maxCommandBytes
-        let storeCalls = StoreCalls(
-            deadlines: DeadlineQueue(length: settings.storeCallDeadline, clock: ContinuousClock()), backoff: .storeUnavailable, health: storeHealth, logger: logger)
+        let storeCalls = StoreCalls(backoff: .storeUnavailable, health: storeHealth, logger: logger)
         let reconciler = Reconciler(
             retry: settings.retry, settle: settings.ambiguousSettle, clock: settings.settleClock, logger: logger)
         self.claims = ClaimLoop(

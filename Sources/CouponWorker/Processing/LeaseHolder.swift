@@ -1,3 +1,4 @@
+import CouponModel
 import IdempotencyStore
 import Logging
 import Synchronization
@@ -135,9 +136,7 @@ final class LeaseHolder: Sendable {
             let lease = holder.lease
             let sent = ContinuousClock.now
             do {
-                let renewed = try await StoreDeadline.run(within: holder.calls.deadlines, { [lease, holder] in
-                    try await holder.store.extendLease(lease, for: holder.duration)
-                })
+                let renewed = try await holder.store.extendLease(lease, for: holder.duration)
                 guard renewed else {
                     // A newer token holds the key: no more beats (said only while the call runs).
                     if !isStopped {

@@ -1,12 +1,10 @@
 import IdempotencyStore
 import Logging
 
-/// Calls to the idempotency store, each with a deadline, waiting out a store that does not
-/// answer: no command gets past a store call that did not answer, so no provider is called
-/// unguarded. Readiness reads ``StoreHealth``.
+/// Calls to the idempotency store, waiting out a store that does not answer (each call has
+/// the store's deadline): no command gets past a store call that did not answer, so no
+/// provider is called unguarded. Readiness reads ``StoreHealth``.
 struct StoreCalls: Sendable {
-    /// A call without an answer within their length counts as an unreachable store.
-    let deadlines: DeadlineQueue<ContinuousClock>
     /// The wait between calls to a store that did not answer.
     let backoff: RetryPolicy
     let health: StoreHealth
@@ -26,12 +24,14 @@ struct StoreCalls: Sendable {
             let lastTry = flag?.isRaised ?? false
             attempt += 1
             do {
-                let value = try await StoreDeadline.run(within: deadlines, body)
+                let value = try await body()
                 health.markHealthy()
                 return value
             } catch let error as StoreError {
                 switch error {
                 case .keyTooLong, .invalidInput: throw error
+                case .unreachable where flag == nil && Task.isCancelled:
+                    throw CancellationError()  // the store stopped waiting because we were cancelled
                 default:
                     health.markUnhealthy("\(error)")
                     logger.error("idempotency store unavailable; holding work", metadata: [

@@ -10,13 +10,19 @@ import Logging
 public enum PostgresIdempotencyStore {
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`).
     ///
-    /// - Parameter maximumConnections: the pool's size; statements beyond it queue.
+    /// - Parameters:
+    ///   - callDeadline: a call without an answer by then throws ``StoreError/unreachable(_:)``
+    ///     (a query on a connection that will never answer, after a database restart).
+    ///   - maximumConnections: the pool's size; statements beyond it queue.
     public static func open(
-        url: String, clock: StoreClock = StoreClock(), logger: Logger, maximumConnections: Int = 20
+        url: String, clock: StoreClock = StoreClock(),
+        callDeadline: Duration = IdempotencyStoreFactory.defaultCallDeadline, logger: Logger,
+        maximumConnections: Int = 20
     ) async throws(StoreError) -> any IdempotencyStore {
         let location = try PostgresLocation(url: url)
         guard maximumConnections > 0 else { throw .invalidInput("maximumConnections must be positive") }
         return IdempotencyTable(database: try await PostgresRecordDatabase(
-            location: location, maximumConnections: maximumConnections, logger: logger), clock: clock)
+            location: location, maximumConnections: maximumConnections, callDeadline: callDeadline, logger: logger),
+            clock: clock)
     }
 }

@@ -1,3 +1,4 @@
+import CouponModel
 import Logging
 import PostgresNIO
 
@@ -28,13 +29,17 @@ final class PostgresRecordDatabase: RecordDatabase {
     private let logger: Logger
     /// The pool's `run()`: cancelled and awaited by `close()`, so no work outlives the store.
     private let runTask: Task<Void, Never>
+    /// Every statement's deadline (``CallAnswer``).
+    private let callDeadlines: DeadlineQueue<ContinuousClock>
 
     /// Checks that the server answers and accepts the credentials, then starts the pool.
     ///
     /// The check uses one plain connection because the pool only reports a server it cannot
     /// reach after its circuit breaker trips (a minute): an unreachable or misconfigured
     /// database must fail at start, fast and typed.
-    init(location: PostgresLocation, maximumConnections: Int, logger: Logger) async throws(StoreError) {
+    init(
+        location: PostgresLocation, maximumConnections: Int, callDeadline: Duration, logger: Logger
+    ) async throws(StoreError) {
         try await Self.probe(location, logger: logger)
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
@@ -47,6 +52,7 @@ final class PostgresRecordDatabase: RecordDatabase {
         self.client = client
         self.logger = logger
         self.runTask = Task { await client.run() }
+        self.callDeadlines = DeadlineQueue(length: callDeadline, clock: ContinuousClock())
     }
 
     deinit {
@@ -120,7 +126,21 @@ final class PostgresRecordDatabase: RecordDatabase {
         await runTask.value
     }
 
+    /// Runs `statement` in a task of its own, so that its caller can stop waiting at the
+    /// deadline (or when cancelled) even though the query cannot be interrupted.
     private func rows(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [PostgresRow] {
+        let answer = CallAnswer<[PostgresRow]>()
+        let call = Task {
+            do throws(StoreError) {
+                answer.resolve(.success(try await self.run(statement, binds: binds)))
+            } catch {
+                answer.resolve(.failure(error))
+            }
+        }
+        return try await answer.value(within: callDeadlines, what: "PostgreSQL at \(location)") { call.cancel() }
+    }
+
+    private func run(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [PostgresRow] {
         let bindings = Self.bindings(binds)
         do {
             switch statement {

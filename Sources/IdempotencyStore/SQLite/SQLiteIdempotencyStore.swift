@@ -11,10 +11,14 @@ import Logging
 /// (``IdempotencyStoreFactory/open(_:clock:logger:)`` does). Call `close()` before dropping it.
 public enum SQLiteIdempotencyStore {
     /// Opens (creating if needed) the database file at `path`. Throws
-    /// ``StoreError/unreachable(_:)`` when the file cannot be opened or created.
+    /// ``StoreError/unreachable(_:)`` when the file cannot be opened or created, and from any
+    /// call without an answer within `callDeadline`.
     public static func open(
-        path: String, clock: StoreClock = StoreClock(), logger: Logger
+        path: String, clock: StoreClock = StoreClock(),
+        callDeadline: Duration = IdempotencyStoreFactory.defaultCallDeadline, logger: Logger
     ) async throws(StoreError) -> any IdempotencyStore {
-        IdempotencyTable(database: try await SQLiteRecordDatabase.open(path: path, logger: logger), clock: clock)
+        IdempotencyTable(
+            database: try await SQLiteRecordDatabase.open(path: path, callDeadline: callDeadline, logger: logger),
+            clock: clock)
     }
 }

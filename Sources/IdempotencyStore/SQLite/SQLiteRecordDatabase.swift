@@ -1,3 +1,4 @@
+import CouponModel
 import Foundation
 import GRDB
 import Logging
@@ -42,18 +43,24 @@ final class SQLiteRecordDatabase: RecordDatabase {
     private let thread: NIOThreadPool
     private let logger: Logger
     private let batcher = StatementBatcher<QueuedStatement>(maximumWriters: 1)
+    /// Every statement's deadline: past it the caller gets `unreachable` (a lock held elsewhere
+    /// past the busy timeout's retries, a hung disk) while the statement finishes on its own.
+    private let callDeadlines: DeadlineQueue<ContinuousClock>
     /// Set by `close()`: statements after close fail as a typed error, not on a closed handle.
     private let isClosed = Mutex(false)
 
-    private init(path: String, connection: DatabaseQueue, thread: NIOThreadPool, logger: Logger) {
+    private init(
+        path: String, connection: DatabaseQueue, thread: NIOThreadPool, callDeadline: Duration, logger: Logger
+    ) {
         self.path = path
+        self.callDeadlines = DeadlineQueue(length: callDeadline, clock: ContinuousClock())
         self.connection = connection
         self.thread = thread
         self.logger = logger
     }
 
     /// Opens (creating if needed) the database file at `path` and switches it to WAL.
-    static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteRecordDatabase {
+    static func open(path: String, callDeadline: Duration, logger: Logger) async throws(StoreError) -> SQLiteRecordDatabase {
         guard !path.isEmpty, !path.utf8.contains(0) else { throw .invalidInput("SQLite path is empty or contains NUL") }
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
@@ -72,7 +79,8 @@ final class SQLiteRecordDatabase: RecordDatabase {
                 }
                 return connection
             }
-            return SQLiteRecordDatabase(path: path, connection: connection, thread: thread, logger: logger)
+            return SQLiteRecordDatabase(
+                path: path, connection: connection, thread: thread, callDeadline: callDeadline, logger: logger)
         } catch {
             try? await thread.shutdownGracefully()
             throw error
@@ -101,7 +109,9 @@ final class SQLiteRecordDatabase: RecordDatabase {
     ) async throws(StoreError) -> StatementRows {
         if isClosed.withLock({ $0 }) { throw closedError }
         let sqlite = SQLStatement(sql: Self.texts[statement], binds: binds)
-        return try await QueuedStatement.run(sqlite, shape: shape, in: batcher) { startWriter() }
+        return try await QueuedStatement.run(
+            sqlite, shape: shape, in: batcher, deadlines: callDeadlines, what: "SQLite database at \(path)"
+        ) { startWriter() }
     }
 
     /// Runs batches on the connection's thread until nothing is queued.
@@ -114,7 +124,7 @@ final class SQLiteRecordDatabase: RecordDatabase {
                 } else {
                     answers = Array(repeating: .failure(closedError), count: batch.count)
                 }
-                for (request, answer) in zip(batch, answers) { request.answer.resume(returning: answer) }
+                for (request, answer) in zip(batch, answers) { request.answer.resolve(answer) }
             }
         }
     }

@@ -1,5 +1,7 @@
-/// One caller's statement waiting in a ``StatementBatcher``, with the continuation its own
-/// answer goes to: a batch of many callers' statements still answers each one alone.
+import CouponModel
+
+/// One caller's statement waiting in a ``StatementBatcher``, with the place its own answer goes
+/// to: a batch of many callers' statements still answers each one alone.
 struct QueuedStatement: Sendable {
     /// What the caller reads from the rows.
     enum Shape: Sendable {
@@ -16,19 +18,20 @@ struct QueuedStatement: Sendable {
     }
 
     var work: Work
-    var answer: CheckedContinuation<Result<StatementRows, StoreError>, Never>
+    var answer: CallAnswer<StatementRows>
 
     /// Runs `statement` through `batcher`: queues it, starts a writer with `startWriter` when
-    /// the batcher asks for one, and waits for the answer the writer gives this statement.
+    /// the batcher asks for one, and waits for the answer the writer gives this statement, at
+    /// most until its deadline (`what` names the database in the error).
     static func run(
         _ statement: SQLStatement, shape: Shape, in batcher: StatementBatcher<QueuedStatement>,
-        startWriter: () -> Void
+        deadlines: DeadlineQueue<ContinuousClock>, what: String, startWriter: () -> Void
     ) async throws(StoreError) -> StatementRows {
-        try await withCheckedContinuation { (answer: CheckedContinuation<Result<StatementRows, StoreError>, Never>) in
-            if batcher.enqueue(QueuedStatement(work: Work(statement: statement, shape: shape), answer: answer)) {
-                startWriter()
-            }
-        }.get()
+        let answer = CallAnswer<StatementRows>()
+        if batcher.enqueue(QueuedStatement(work: Work(statement: statement, shape: shape), answer: answer)) {
+            startWriter()
+        }
+        return try await answer.value(within: deadlines, what: what)
     }
 }
 

@@ -2,14 +2,14 @@ import Synchronization
 
 /// Deadlines that all have the same `length`, served by at most one sleeping task.
 ///
-/// Every store call has a deadline and every provider interaction a lease heartbeat, and
-/// nearly all of them end long before it comes. A task and a timer of their own each were a
+/// Every store call has a deadline (the store's drivers) and every provider interaction a
+/// lease heartbeat (the worker), and nearly all of them end long before it comes. A task and a timer of their own each were a
 /// large share of a command's CPU. Since every deadline here is "now + `length`", they come
 /// due in the order they were set: one task that sleeps until the oldest pending deadline
 /// serves them all, and it ends when none is pending (the next `set` starts another).
-final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duration {
+public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duration {
     /// One deadline that was set; `cancel` it once it is no longer needed.
-    struct Token: Sendable, Hashable {
+    public struct Token: Sendable, Hashable {
         fileprivate let id: UInt64
     }
 
@@ -51,17 +51,17 @@ final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// How long after `set` each deadline comes due.
-    let length: Duration
+    public let length: Duration
     private let clock: C
     private let state = Mutex(State())
 
-    init(length: Duration, clock: C) {
+    public init(length: Duration, clock: C) {
         self.length = length
         self.clock = clock
     }
 
     /// Calls `expire` (on the queue's task) once `length` has passed, unless cancelled first.
-    func set(_ expire: @escaping @Sendable () -> Void) -> Token {
+    public func set(_ expire: @escaping @Sendable () -> Void) -> Token {
         let due = clock.now.advanced(by: length)
         let (id, startTicker) = state.withLock { state -> (UInt64, Bool) in
             state.nextID += 1
@@ -77,12 +77,12 @@ final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// The deadline is no longer needed; its `expire` will not be called (unless it runs now).
-    func cancel(_ token: Token) {
+    public func cancel(_ token: Token) {
         _ = state.withLock { $0.pending.removeValue(forKey: token.id) }
     }
 
     /// Deadlines set and neither expired nor cancelled.
-    var pendingCount: Int { state.withLock { $0.pending.count } }
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// Sleeps until the oldest pending deadline, expires every deadline that is due, and
     /// ends when nothing is pending.

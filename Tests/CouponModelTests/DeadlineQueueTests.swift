@@ -2,7 +2,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@testable import CouponWorker
+import CouponModel
 
 /// The shared deadlines behind store-call deadlines and lease heartbeats, on a manual clock:
 /// which ones expire, in which order, and that the queue's one task comes and goes.
