@@ -170,21 +170,22 @@ final class SQLiteRecordDatabase: RecordDatabase {
     ) -> Result<StatementRows, StoreError> {
         do {
             let statement = try db.cachedStatement(sql: sqlStatement.sql)
-            let rows = try Row.fetchCursor(statement, arguments: StatementArguments(sqlStatement.binds.map(Self.value)))
+            // Existentials, not `some DatabaseValueConvertible`: GRDB's generic initialiser
+            // builds a key path at run time on every call (14 % of the writer thread's time).
+            let arguments = StatementArguments(sqlStatement.binds.map { Self.value($0) as (any DatabaseValueConvertible)? })
             switch shape {
             case .records:
+                let rows = try Row.fetchCursor(statement, arguments: arguments)
                 var records: [StoredRow] = []
                 while let row = try rows.next() { records.append(try storedRow(row)) }
                 return .success(.records(records))
             case .integers:
-                var values: [Int64] = []
-                while let row = try rows.next() {
-                    guard row.count > 0, case .int64(let value) = (row[0] as DatabaseValue).storage else {
-                        throw StoreError.corrupted("expected an integer, got \(row.count > 0 ? "\(row[0] as DatabaseValue)" : "no column")")
-                    }
-                    values.append(value)
+                guard statement.columnCount > 0 else {  // a migration's DDL: no rows
+                    try statement.execute(arguments: arguments)
+                    return .success(.integers([]))
                 }
-                return .success(.integers(values))
+                // Straight from the statement's first column, without a `Row` per row.
+                return .success(.integers(try Int64.fetchAll(statement, arguments: arguments)))
             }
         } catch {
             return .failure(SQLiteErrorMapping.map(error, path: path))
