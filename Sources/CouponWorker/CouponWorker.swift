@@ -235,7 +235,9 @@ public final class CouponWorker: Service, Sendable {
                     metrics.deadLettered(cause)
                 }
                 if let result = outcome.result {
-                    if let tooLarge = try await publisher.publish(result, traceHeaders: traceHeaders) {
+                    if let tooLarge = try await publisher.publish(
+                        result, encoded: outcome.encodedResult, traceHeaders: traceHeaders)
+                    {
                         try await publisher.deadLetter(message, cause: tooLarge)
                         metrics.deadLettered(tooLarge)
                     }
@@ -246,7 +248,7 @@ public final class CouponWorker: Service, Sendable {
                 outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
                 return true
             } catch {
-                span.attributes["coupon.abandoned"] = true
+                if span.isRecording { span.attributes["coupon.abandoned"] = true }
                 outcomeLog.abandoned(message)
                 return false
             }

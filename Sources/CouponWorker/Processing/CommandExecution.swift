@@ -73,9 +73,9 @@ struct CommandExecution: Sendable {
             status: event.status, resultEvent: event.encoded(),
             reopenable: event.status == .failed && event.error?.retryable == true)
         let stored = try await withSpan(CommandSpans.storeOutcome) { span in
-            span.attributes["coupon.status"] = event.status.rawValue
+            if span.isRecording { span.attributes["coupon.status"] = event.status.rawValue }
             let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
-            span.attributes["coupon.stored"] = stored
+            if span.isRecording { span.attributes["coupon.stored"] = stored }
             return stored
         }
         guard stored else {
@@ -89,7 +89,7 @@ struct CommandExecution: Sendable {
             replayed.providerCalls = result.calls
             return replayed
         }
-        return ResultEventFactory.outcome(of: event, providerCalls: result.calls)
+        return ResultEventFactory.outcome(of: event, encoded: outcome.resultEvent, providerCalls: result.calls)
     }
 
     private func execute(_ context: CommandContext, holder: LeaseHolder, askFirst: Bool) async throws -> Decision {
@@ -141,7 +141,7 @@ struct CommandExecution: Sendable {
         let answer: Swift.Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
             await withSpan(CommandSpans.attempt) { span in
                 CommandSpans.annotate(span, command: command, merchant: context.route.merchant)
-                span.attributes["coupon.attempt"] = attempt
+                if span.isRecording { span.attributes["coupon.attempt"] = attempt }
                 do throws(ProviderFailure) {
                     return .success(try await context.route.client.execute(command))
                 } catch {

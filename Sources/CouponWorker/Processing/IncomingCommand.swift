@@ -18,13 +18,17 @@ public struct IncomingCommand: Sendable {
 /// be looked at by a person, why it goes to the dead-letter topic.
 public struct CommandOutcome: Sendable {
     /// Nil only when not even an out_request_no could be read (then there is no key to publish under).
-    public var result: ResultEvent?
+    public let result: ResultEvent?
+    /// `result`'s bytes when they were encoded already (to be stored): published as they are,
+    /// not encoded a second time.
+    public let encodedResult: [UInt8]?
     public var deadLetter: DeadLetterCause?
     /// Provider calls made for this delivery (0 for replays and rejections).
     public var providerCalls: Int
 
-    public init(result: ResultEvent?, deadLetter: DeadLetterCause?, providerCalls: Int = 0) {
+    public init(result: ResultEvent?, encodedResult: [UInt8]? = nil, deadLetter: DeadLetterCause?, providerCalls: Int = 0) {
         self.result = result
+        self.encodedResult = encodedResult
         self.deadLetter = deadLetter
         self.providerCalls = providerCalls
     }

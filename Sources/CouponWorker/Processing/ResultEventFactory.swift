@@ -24,8 +24,8 @@ enum ResultEventFactory {
 
     /// The outcome of a decided event: a stored outcome that a person must look at is
     /// dead-lettered with it.
-    static func outcome(of event: ResultEvent, providerCalls: Int = 0) -> CommandOutcome {
-        CommandOutcome(result: event, deadLetter: deadLetterCause(of: event), providerCalls: providerCalls)
+    static func outcome(of event: ResultEvent, encoded: [UInt8]? = nil, providerCalls: Int = 0) -> CommandOutcome {
+        CommandOutcome(result: event, encodedResult: encoded, deadLetter: deadLetterCause(of: event), providerCalls: providerCalls)
     }
 
     /// A command refused before any claim (invalid, no route, not storable): `rejected` and

@@ -42,16 +42,20 @@ public struct ResultPublisher: Sendable {
     /// partition: it is published with its `data` replaced by
     /// `{"truncated": true, "original_bytes": N}` instead (the full result stays in the
     /// idempotency record), and the returned cause tells the caller to dead-letter the command.
-    public func publish(_ event: ResultEvent, traceHeaders: [KafkaHeader]) async throws -> DeadLetterCause? {
+    /// `encoded`: the event's bytes when they were encoded already.
+    public func publish(
+        _ event: ResultEvent, encoded: [UInt8]? = nil, traceHeaders: [KafkaHeader]
+    ) async throws -> DeadLetterCause? {
         try await withSpan(CommandSpans.publish(topic: topics.results), ofKind: .producer) { span in
             annotate(span, topic: topics.results)
-            span.attributes["coupon.status"] = event.status.rawValue
-            return try await publishUntraced(event, traceHeaders: traceHeaders)
+            if span.isRecording { span.attributes["coupon.status"] = event.status.rawValue }
+            return try await publishUntraced(event, encoded: encoded ?? event.encoded(), traceHeaders: traceHeaders)
         }
     }
 
-    private func publishUntraced(_ event: ResultEvent, traceHeaders: [KafkaHeader]) async throws -> DeadLetterCause? {
-        let bytes = event.encoded()
+    private func publishUntraced(
+        _ event: ResultEvent, encoded bytes: [UInt8], traceHeaders: [KafkaHeader]
+    ) async throws -> DeadLetterCause? {
         do {
             try await deliver(message(for: event, encoded: bytes, traceHeaders: traceHeaders))
             return nil
@@ -90,7 +94,7 @@ public struct ResultPublisher: Sendable {
         TraceHeaders.injectCurrent(into: &headers)
         try await withSpan(CommandSpans.publish(topic: topics.deadLetters), ofKind: .producer) { span in
             annotate(span, topic: topics.deadLetters)
-            span.attributes["coupon.dead_letter"] = cause.code.rawValue
+            if span.isRecording { span.attributes["coupon.dead_letter"] = cause.code.rawValue }
             try await deadLetterUntraced(original, cause: cause, headers: headers)
         }
     }
@@ -121,6 +125,7 @@ public struct ResultPublisher: Sendable {
     }
 
     private func annotate(_ span: any Span, topic: String) {
+        guard span.isRecording else { return }
         span.updateAttributes { attributes in
             attributes["messaging.system"] = "kafka"
             attributes["messaging.operation.type"] = "send"

@@ -39,20 +39,22 @@ struct WeChatPayTransport: Sendable {
         let host = Self.host(of: baseURL)
         let span = startSpan("\(method.rawValue) \(target.template)", ofKind: .client)
         defer { span.end() }
-        span.updateAttributes { attributes in
-            attributes["http.request.method"] = method.rawValue
-            attributes["url.template"] = target.template
-            attributes["server.address"] = host.split(separator: ":").first.map(String.init) ?? host
+        if span.isRecording {
+            span.updateAttributes { attributes in
+                attributes["http.request.method"] = method.rawValue
+                attributes["url.template"] = target.template
+                attributes["server.address"] = host.split(separator: ":").first.map(String.init) ?? host
+            }
         }
         do {
             let response = try await httpClient.execute(request, timeout: timeout)
-            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if span.isRecording { span.attributes["http.response.status_code"] = Int(response.status.code) }
             if response.status.code >= 400 { span.setStatus(SpanStatus(code: .error)) }
             let buffer = try await response.body.collect(upTo: maxBodyBytes)
             return Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
         } catch {
             let failure = Self.classify(error, host: host)
-            span.attributes["error.type"] = failure.traceName
+            if span.isRecording { span.attributes["error.type"] = failure.traceName }
             span.setStatus(SpanStatus(code: .error))
             throw failure
         }

@@ -72,29 +72,33 @@ public struct ZvcmsClient: Sendable {
         request.body = .bytes(ByteBuffer(bytes: envelope.encoded()))
 
         var logger = self.logger
-        logger[metadataKey: "zvcms.call"] = .string(call.rawValue)
-        logger[metadataKey: "zvcms.nonce"] = .stringConvertible(envelope.nonce)
+        if logger.logLevel <= .debug {  // only debug lines use them: no metadata copy per call otherwise
+            logger[metadataKey: "zvcms.call"] = .string(call.rawValue)
+            logger[metadataKey: "zvcms.nonce"] = .stringConvertible(envelope.nonce)
+        }
 
         // An HTTP client span: method, the call's path (no values travel in zvcms URLs), host, status.
         let template = url.hasPrefix(account.baseURL) ? String(url.dropFirst(account.baseURL.count)) : call.rawValue
         let span = startSpan("POST \(template)", ofKind: .client)
         defer { span.end() }
-        span.updateAttributes { attributes in
-            attributes["http.request.method"] = "POST"
-            attributes["url.template"] = template
-            attributes["server.address"] = request.url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
-                .map { String($0.split(separator: ":").first ?? $0) }
+        if span.isRecording {
+            span.updateAttributes { attributes in
+                attributes["http.request.method"] = "POST"
+                attributes["url.template"] = template
+                attributes["server.address"] = request.url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
+                    .map { String($0.split(separator: ":").first ?? $0) }
+            }
         }
         let status: Int
         let body: ByteBuffer
         do {
             let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
             status = Int(response.status.code)
-            span.attributes["http.response.status_code"] = status
+            if span.isRecording { span.attributes["http.response.status_code"] = status }
             body = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch {
             let failure = ZvcmsError(transport: error)
-            span.attributes["error.type"] = "transport"
+            if span.isRecording { span.attributes["error.type"] = "transport" }
             span.setStatus(SpanStatus(code: .error))
             logger.debug("zvcms call failed", metadata: ["error": .string(failure.description)])
             throw failure
