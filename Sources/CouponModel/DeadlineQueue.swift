@@ -19,32 +19,50 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
     }
 
     private struct State {
-        var nextID: UInt64 = 0
-        /// Pending deadlines, by id.
-        var pending: [UInt64: Entry] = [:]
-        /// Ids in the order they were set (= the order they come due); cancelled ones are
-        /// skipped when they reach the head.
-        var order: [UInt64] = []
+        /// Deadlines in the order they were set (= the order they come due), by id:
+        /// `entries[id - firstID]`, nil once expired or cancelled. Ids are consecutive, so
+        /// setting and cancelling are an append and an index, with no hashing.
+        var entries: [Entry?] = []
+        /// The id of `entries[0]`.
+        var firstID: UInt64 = 1
+        /// Entries before this index are all nil.
         var head = 0
+        var pendingCount = 0
         var tickerRuns = false
 
-        /// The oldest pending deadline, dropping cancelled ids ahead of it.
+        mutating func append(_ entry: Entry) -> UInt64 {
+            entries.append(entry)
+            pendingCount += 1
+            return firstID + UInt64(entries.count - 1)
+        }
+
+        mutating func remove(_ id: UInt64) {
+            guard id >= firstID, id - firstID < UInt64(entries.count) else { return }
+            let index = Int(id - firstID)
+            if entries[index] != nil {
+                entries[index] = nil
+                pendingCount -= 1
+            }
+        }
+
+        /// The oldest pending deadline, dropping expired and cancelled ones ahead of it.
         mutating func oldest() -> (id: UInt64, entry: Entry)? {
-            while head < order.count {
-                let id = order[head]
-                if let entry = pending[id] { return (id, entry) }
+            while head < entries.count {
+                if let entry = entries[head] { return (firstID + UInt64(head), entry) }
                 head += 1
             }
-            order.removeAll(keepingCapacity: true)
+            firstID += UInt64(entries.count)
+            entries.removeAll(keepingCapacity: true)
             head = 0
             return nil
         }
 
         mutating func removeHead(_ id: UInt64) {
-            pending[id] = nil
+            remove(id)
             head += 1
-            if head > 1024, head * 2 > order.count {
-                order.removeFirst(head)
+            if head > 1024, head * 2 > entries.count {
+                entries.removeFirst(head)
+                firstID += UInt64(head)
                 head = 0
             }
         }
@@ -64,11 +82,9 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
     public func set(_ expire: @escaping @Sendable () -> Void) -> Token {
         let due = clock.now.advanced(by: length)
         let (id, startTicker) = state.withLock { state -> (UInt64, Bool) in
-            state.nextID += 1
-            state.pending[state.nextID] = Entry(due: due, expire: expire)
-            state.order.append(state.nextID)
+            let id = state.append(Entry(due: due, expire: expire))
             defer { state.tickerRuns = true }
-            return (state.nextID, !state.tickerRuns)
+            return (id, !state.tickerRuns)
         }
         if startTicker {
             Task.detached { await self.serve() }
@@ -78,11 +94,11 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
 
     /// The deadline is no longer needed; its `expire` will not be called (unless it runs now).
     public func cancel(_ token: Token) {
-        _ = state.withLock { $0.pending.removeValue(forKey: token.id) }
+        state.withLock { $0.remove(token.id) }
     }
 
     /// Deadlines set and neither expired nor cancelled.
-    public var pendingCount: Int { state.withLock { $0.pending.count } }
+    public var pendingCount: Int { state.withLock { $0.pendingCount } }
 
     /// Sleeps until the oldest pending deadline, expires every deadline that is due, and
     /// ends when nothing is pending.

@@ -31,6 +31,8 @@ final class PostgresRecordDatabase: RecordDatabase {
     private let runTask: Task<Void, Never>
     /// Every statement's deadline (``CallAnswer``).
     private let callDeadlines: DeadlineQueue<ContinuousClock>
+    /// The database as errors name it (password redacted).
+    private let name: String
 
     /// Checks that the server answers and accepts the credentials, then starts the pool.
     ///
@@ -53,6 +55,7 @@ final class PostgresRecordDatabase: RecordDatabase {
         self.logger = logger
         self.runTask = Task { await client.run() }
         self.callDeadlines = DeadlineQueue(length: callDeadline, clock: ContinuousClock())
+        self.name = "PostgreSQL at \(location)"
     }
 
     deinit {
@@ -137,7 +140,7 @@ final class PostgresRecordDatabase: RecordDatabase {
                 answer.resolve(.failure(error))
             }
         }
-        return try await answer.value(within: callDeadlines, what: "PostgreSQL at \(location)") { call.cancel() }
+        return try await answer.value(within: callDeadlines, what: name) { call.cancel() }
     }
 
     private func run(_ statement: RecordStatement, binds: [SQLValue]) async throws(StoreError) -> [PostgresRow] {

@@ -46,6 +46,8 @@ final class SQLiteRecordDatabase: RecordDatabase {
     /// Every statement's deadline: past it the caller gets `unreachable` (a lock held elsewhere
     /// past the busy timeout's retries, a hung disk) while the statement finishes on its own.
     private let callDeadlines: DeadlineQueue<ContinuousClock>
+    /// The database as errors name it.
+    private let name: String
     /// Set by `close()`: statements after close fail as a typed error, not on a closed handle.
     private let isClosed = Mutex(false)
 
@@ -54,6 +56,7 @@ final class SQLiteRecordDatabase: RecordDatabase {
     ) {
         self.path = path
         self.callDeadlines = DeadlineQueue(length: callDeadline, clock: ContinuousClock())
+        self.name = "SQLite database at \(path)"
         self.connection = connection
         self.thread = thread
         self.logger = logger
@@ -110,7 +113,7 @@ final class SQLiteRecordDatabase: RecordDatabase {
         if isClosed.withLock({ $0 }) { throw closedError }
         let sqlite = SQLStatement(sql: Self.texts[statement], binds: binds)
         return try await QueuedStatement.run(
-            sqlite, shape: shape, in: batcher, deadlines: callDeadlines, what: "SQLite database at \(path)"
+            sqlite, shape: shape, in: batcher, deadlines: callDeadlines, what: name
         ) { startWriter() }
     }
 
