@@ -3,10 +3,11 @@ import Synchronization
 /// Deadlines that all have the same `length`, served by at most one sleeping task.
 ///
 /// Every store call has a deadline (the store's drivers) and every provider interaction a
-/// lease heartbeat (the worker), and nearly all of them end long before it comes. A task and a timer of their own each were a
-/// large share of a command's CPU. Since every deadline here is "now + `length`", they come
-/// due in the order they were set: one task that sleeps until the oldest pending deadline
-/// serves them all, and it ends when none is pending (the next `set` starts another).
+/// lease heartbeat (the worker), and nearly all of them end long before it comes. A task and
+/// a timer of their own each were a large share of a command's CPU. Since every deadline here
+/// is "now + `length`", they come due in the order they were set: one task that sleeps until
+/// the oldest pending deadline serves them all, and it ends when none is pending (the next
+/// `set` starts another).
 public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duration {
     /// One deadline that was set; `cancel` it once it is no longer needed.
     public struct Token: Sendable, Hashable {

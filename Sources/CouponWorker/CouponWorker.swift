@@ -248,7 +248,7 @@ public final class CouponWorker: Service, Sendable {
                 outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
                 return true
             } catch {
-                if span.isRecording { span.attributes["coupon.abandoned"] = true }
+                span.updateAttributesIfRecording { $0["coupon.abandoned"] = true }
                 outcomeLog.abandoned(message)
                 return false
             }

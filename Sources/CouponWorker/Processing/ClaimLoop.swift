@@ -40,7 +40,7 @@ struct ClaimLoop: Sendable {
             do {
                 claim = try await withSpan(CommandSpans.claim) { span in
                     let claim = try await storeCalls.run("claim") { try await self.store.claim(request) }
-                    if span.isRecording { span.attributes["coupon.claim"] = claim.traceName }
+                    span.updateAttributesIfRecording { $0["coupon.claim"] = claim.traceName }
                     return claim
                 }
             } catch let error as StoreError {

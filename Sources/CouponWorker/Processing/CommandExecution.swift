@@ -73,9 +73,9 @@ struct CommandExecution: Sendable {
             status: event.status, resultEvent: event.encoded(),
             reopenable: event.status == .failed && event.error?.retryable == true)
         let stored = try await withSpan(CommandSpans.storeOutcome) { span in
-            if span.isRecording { span.attributes["coupon.status"] = event.status.rawValue }
+            span.updateAttributesIfRecording { $0["coupon.status"] = event.status.rawValue }
             let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
-            if span.isRecording { span.attributes["coupon.stored"] = stored }
+            span.updateAttributesIfRecording { $0["coupon.stored"] = stored }
             return stored
         }
         guard stored else {
@@ -141,7 +141,7 @@ struct CommandExecution: Sendable {
         let answer: Swift.Result<JSONValue, ProviderFailure> = try await holder.withHeartbeat {
             await withSpan(CommandSpans.attempt) { span in
                 CommandSpans.annotate(span, command: command, merchant: context.route.merchant)
-                if span.isRecording { span.attributes["coupon.attempt"] = attempt }
+                span.updateAttributesIfRecording { $0["coupon.attempt"] = attempt }
                 do throws(ProviderFailure) {
                     return .success(try await context.route.client.execute(command))
                 } catch {

@@ -28,7 +28,7 @@ struct Reconciler: Sendable {
                 try await withSpan(CommandSpans.settle) { _ in try await self.clock.sleep(for: self.settle) }
                 return try await self.reconcile(context)
             }
-            if span.isRecording { span.attributes["coupon.reconciliation"] = answer.traceName }
+            span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
             return answer
         }
     }
@@ -39,7 +39,7 @@ struct Reconciler: Sendable {
         try await withSpan(CommandSpans.reconcileAsk) { span in
             CommandSpans.annotate(span, command: context.command, merchant: context.route.merchant)
             let answer = try await ask(context)
-            if span.isRecording { span.attributes["coupon.reconciliation"] = answer.traceName }
+            span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
             return answer
         }
     }

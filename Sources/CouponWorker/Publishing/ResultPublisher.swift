@@ -48,7 +48,7 @@ public struct ResultPublisher: Sendable {
     ) async throws -> DeadLetterCause? {
         try await withSpan(CommandSpans.publish(topic: topics.results), ofKind: .producer) { span in
             annotate(span, topic: topics.results)
-            if span.isRecording { span.attributes["coupon.status"] = event.status.rawValue }
+            span.updateAttributesIfRecording { $0["coupon.status"] = event.status.rawValue }
             return try await publishUntraced(event, encoded: encoded ?? event.encoded(), traceHeaders: traceHeaders)
         }
     }
@@ -94,7 +94,7 @@ public struct ResultPublisher: Sendable {
         TraceHeaders.injectCurrent(into: &headers)
         try await withSpan(CommandSpans.publish(topic: topics.deadLetters), ofKind: .producer) { span in
             annotate(span, topic: topics.deadLetters)
-            if span.isRecording { span.attributes["coupon.dead_letter"] = cause.code.rawValue }
+            span.updateAttributesIfRecording { $0["coupon.dead_letter"] = cause.code.rawValue }
             try await deadLetterUntraced(original, cause: cause, headers: headers)
         }
     }
@@ -125,8 +125,7 @@ public struct ResultPublisher: Sendable {
     }
 
     private func annotate(_ span: any Span, topic: String) {
-        guard span.isRecording else { return }
-        span.updateAttributes { attributes in
+        span.updateAttributesIfRecording { attributes in
             attributes["messaging.system"] = "kafka"
             attributes["messaging.operation.type"] = "send"
             attributes["messaging.destination.name"] = topic

@@ -21,9 +21,9 @@ import Tracing
 ///     └─ <results topic> publish     (producer)
 ///
 /// Spans only wrap and annotate: they never throw, never wait and never change what the
-/// pipeline does. Attributes are built only for a span that records (`isRecording`): with
-/// export off, building them for the no-op span was several percent of a command's CPU. Attributes name the command, never a secret, signature, token, openid or
-/// coupon code.
+/// pipeline does. Attributes name the command, never a secret, signature, token, openid or
+/// coupon code, and are built only for a span that records
+/// (``Tracing/Span/updateAttributesIfRecording(_:)``).
 enum CommandSpans {
     static let waitForSlot = "coupon.wait_slot"
     static let waitForKeyTurn = "coupon.wait_key_turn"
@@ -45,8 +45,7 @@ enum CommandSpans {
 
     /// Where the command came from (messaging semantic conventions).
     static func annotate(_ span: any Span, record message: KafkaConsumerMessage) {
-        guard span.isRecording else { return }
-        span.updateAttributes { attributes in
+        span.updateAttributesIfRecording { attributes in
             attributes["messaging.system"] = "kafka"
             attributes["messaging.operation.type"] = "process"
             attributes["messaging.destination.name"] = message.topic
@@ -60,8 +59,7 @@ enum CommandSpans {
 
     /// What the command came to: the result's identity and ending.
     static func annotate(_ span: any Span, outcome: CommandOutcome) {
-        guard span.isRecording else { return }
-        span.updateAttributes { attributes in
+        span.updateAttributesIfRecording { attributes in
             attributes["coupon.provider_calls"] = outcome.providerCalls
             if let cause = outcome.deadLetter { attributes["coupon.dead_letter"] = cause.code.rawValue }
             guard let result = outcome.result else { return }
@@ -81,8 +79,7 @@ enum CommandSpans {
 
     /// The command whose provider call a span measures.
     static func annotate(_ span: any Span, command: CouponCommand, merchant: String) {
-        guard span.isRecording else { return }
-        span.updateAttributes { attributes in
+        span.updateAttributesIfRecording { attributes in
             attributes["coupon.out_request_no"] = command.outRequestNo
             attributes["coupon.provider"] = command.provider.rawValue
             attributes["coupon.operation"] = command.operation.rawValue
@@ -94,13 +91,22 @@ enum CommandSpans {
     /// code and the HTTP status when there was one).
     static func annotate(_ span: any Span, failure: ProviderFailure) {
         span.setStatus(SpanStatus(code: .error, message: failure.code.rawValue))
-        guard span.isRecording else { return }
-        span.updateAttributes { attributes in
+        span.updateAttributesIfRecording { attributes in
             attributes["error.type"] = failure.code.rawValue
             attributes["coupon.provider_code"] = failure.providerCode
             attributes["http.response.status_code"] = failure.httpStatus
             attributes["coupon.retryable"] = failure.retryable
             attributes["coupon.ambiguous"] = failure.ambiguous
         }
+    }
+}
+
+extension Span {
+    /// Updates the attributes of a span that records, and does nothing for one that does not:
+    /// with export off every span is the no-op span, and building attributes for it (a
+    /// dictionary per assignment) was several percent of a command's CPU.
+    func updateAttributesIfRecording(_ update: (inout SpanAttributes) -> Void) {
+        guard isRecording else { return }
+        updateAttributes(update)
     }
 }

@@ -248,7 +248,7 @@ final class SQLiteRecordDatabase: RecordDatabase {
         try? await thread.shutdownGracefully()
     }
 
-    private var closedError: StoreError { .unreachable("SQLite database at \(path): the store is closed") }
+    private var closedError: StoreError { .unreachable("\(name): the store is closed") }
 
     /// Runs `body` on `thread`, its errors mapped.
     fileprivate static func run<T: Sendable>(
