@@ -28,10 +28,7 @@ public struct CommandFingerprint: Sendable, Hashable, Codable, CustomStringConve
     }
 
     private static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { byte in
-            let s = String(byte, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+        LowercaseHex.text(Array(SHA256.hash(data: bytes)))
     }
 
     public var description: String { hex }

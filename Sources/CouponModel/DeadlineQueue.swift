@@ -14,8 +14,10 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
         fileprivate let id: UInt64
     }
 
+    /// Dues are kept as offsets from the queue's `origin`, so the bookkeeping is not generic
+    /// over the clock: generic arrays of clock instants cost a metadata lookup per call.
     private struct Entry {
-        var due: C.Instant
+        var due: Duration
         var expire: @Sendable () -> Void
     }
 
@@ -72,16 +74,22 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
     /// How long after `set` each deadline comes due.
     public let length: Duration
     private let clock: C
+    /// The instant dues are measured from.
+    private let origin: C.Instant
     private let state = Mutex(State())
 
     public init(length: Duration, clock: C) {
         self.length = length
         self.clock = clock
+        self.origin = clock.now
     }
+
+    /// Now, as an offset from `origin`.
+    private var elapsed: Duration { origin.duration(to: clock.now) }
 
     /// Calls `expire` (on the queue's task) once `length` has passed, unless cancelled first.
     public func set(_ expire: @escaping @Sendable () -> Void) -> Token {
-        let due = clock.now.advanced(by: length)
+        let due = elapsed + length
         let (id, startTicker) = state.withLock { state -> (UInt64, Bool) in
             let id = state.append(Entry(due: due, expire: expire))
             defer { state.tickerRuns = true }
@@ -105,7 +113,7 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
     /// ends when nothing is pending.
     private func serve() async {
         while true {
-            let next = state.withLock { state -> C.Instant? in
+            let next = state.withLock { state -> Duration? in
                 guard let (_, entry) = state.oldest() else {
                     state.tickerRuns = false
                     return nil
@@ -113,8 +121,8 @@ public final class DeadlineQueue<C: Clock>: Sendable where C.Duration == Duratio
                 return entry.due
             }
             guard let next else { return }
-            try? await clock.sleep(until: next, tolerance: nil)
-            let now = clock.now
+            try? await clock.sleep(until: origin.advanced(by: next), tolerance: nil)
+            let now = elapsed
             let due = state.withLock { state -> [@Sendable () -> Void] in
                 var due: [@Sendable () -> Void] = []
                 while let (id, entry) = state.oldest(), entry.due <= now {

@@ -117,7 +117,17 @@ struct StrictJSONParser {
     private mutating func parseString() throws(Failure) -> String {
         let start = index
         index += 1  // opening quote
-        var utf8: [UInt8] = []
+        // Most strings have no escape: they become a String straight from the input's bytes.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { index = end + 1 }
+            return String(decoding: bytes[index..<end], as: UTF8.self)
+        }
+        var utf8 = Array(bytes[index..<end])
+        index = end
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {

@@ -29,13 +29,6 @@ extension ResultEvent {
         var bytes = Array(SHA256.hash(data: CanonicalJSON.bytes(of: input)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // variant 0b10
-        let hex = bytes.map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
-        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex.utf8.dropFirst(range.lowerBound).prefix(range.count))!
-        }
-        return groups.joined(separator: "-")
+        return LowercaseHex.text(bytes, dashesBefore: [4, 6, 8, 10])  // 8-4-4-4-12
     }
 }
