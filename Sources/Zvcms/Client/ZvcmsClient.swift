@@ -92,7 +92,10 @@ public struct ZvcmsClient: Sendable {
         let status: Int
         let body: ByteBuffer
         do {
-            let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
+            // AsyncHTTPClient sets metadata on the logger of every request, which a stream handler
+            // formats at once: it gets ours only when its debug lines would be printed.
+            let requestLogger = logger.logLevel <= .debug ? logger : nil
+            let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: requestLogger)
             status = Int(response.status.code)
             if span.isRecording { span.attributes["http.response.status_code"] = status }
             body = try await response.body.collect(upTo: Self.maxResponseBytes)

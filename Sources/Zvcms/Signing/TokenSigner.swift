@@ -9,18 +9,21 @@ import Foundation
 /// openKey, URL-encoded (`+`→`%2B`, `/`→`%2F`, `=`→`%3D`), and that encoded form travels in
 /// the JSON body. A token is valid for one timestamp and nonce only: sign afresh per request.
 public struct TokenSigner: Sendable {
-    private let key: SymmetricKey
+    /// HMAC-SHA1 keyed with the openKey and nothing signed yet: each token starts from a copy,
+    /// so the key schedule is computed once, not per request.
+    private let keyed: HMAC<Insecure.SHA1>
 
     /// A signer holding `openKey`; the key never leaves this value.
     public init(openKey: OpenKey) {
-        self.key = SymmetricKey(data: openKey.bytes)
+        self.keyed = HMAC(key: SymmetricKey(data: openKey.bytes))
     }
 
     /// The URL-encoded token for these envelope fields.
     public func token(openID: String, grantCode: String, nonce: Int64, timestamp: Int64) -> String {
         let message = Self.stringToSign(openID: openID, grantCode: grantCode, nonce: nonce, timestamp: timestamp)
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(message.utf8), using: key)
-        return Self.urlEncode(Data(mac).base64EncodedString())
+        var hmac = keyed
+        hmac.update(data: Array(message.utf8))
+        return Self.urlEncode(Data(hmac.finalize()).base64EncodedString())
     }
 
     /// The exact text that is signed: keys in sorted order, joined `k=v&…`.
@@ -30,16 +33,16 @@ public struct TokenSigner: Sendable {
 
     /// Percent-encodes the three characters standard Base64 uses beyond `[A-Za-z0-9]`.
     static func urlEncode(_ base64: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(base64.utf8.count + 6)
-        for character in base64 {
-            switch character {
-            case "+": out += "%2B"
-            case "/": out += "%2F"
-            case "=": out += "%3D"
-            default: out.append(character)
+        for byte in base64.utf8 {
+            switch byte {
+            case UInt8(ascii: "+"): out.append(contentsOf: "%2B".utf8)
+            case UInt8(ascii: "/"): out.append(contentsOf: "%2F".utf8)
+            case UInt8(ascii: "="): out.append(contentsOf: "%3D".utf8)
+            default: out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
