@@ -1,10 +1,15 @@
 import CouponModel
 import Metrics
+import Synchronization
 
 /// The worker's metrics, through swift-metrics (the executable bootstraps Prometheus).
 ///
 /// Names are part of the operator contract (dashboards, deploy/prometheus/alerts.yaml).
+/// The metrics recorded for every command keep their handles (`PerCommandHandles`): making a
+/// handle asks the factory, which locks and hashes label and dimensions, every time.
 public struct WorkerMetrics: Sendable {
+    private let handles = PerCommandHandles()
+
     public init() {}
 
     /// 1 while the idempotency store answers, 0 while it does not (nothing is claimed then).
@@ -13,13 +18,16 @@ public struct WorkerMetrics: Sendable {
     }
 
     func consumed(topic: String) {
-        Counter(label: "coupon_commands_consumed_total", dimensions: [("topic", topic)]).increment()
+        handles.counters.handle(for: HandleKey("consumed", topic, "")) {
+            Counter(label: "coupon_commands_consumed_total", dimensions: [("topic", topic)])
+        }.increment()
     }
 
     func result(_ event: ResultEvent) {
-        Counter(label: "coupon_results_total", dimensions: [
-            ("status", event.status.rawValue), ("provider", event.provider ?? "none"),
-        ]).increment()
+        let provider = event.provider ?? "none"
+        handles.counters.handle(for: HandleKey("result", event.status.rawValue, provider)) {
+            Counter(label: "coupon_results_total", dimensions: [("status", event.status.rawValue), ("provider", provider)])
+        }.increment()
     }
 
     func replayed() {
@@ -31,12 +39,13 @@ public struct WorkerMetrics: Sendable {
     }
 
     func providerCall(command: CouponCommand, outcome: String, duration: Duration) {
-        Timer(label: "coupon_provider_request_duration_seconds", dimensions: [
-            ("provider", command.provider.rawValue), ("operation", command.operation.rawValue),
-        ]).recordNanoseconds(Int64(duration.seconds * 1e9))
-        Counter(label: "coupon_provider_requests_total", dimensions: [
-            ("provider", command.provider.rawValue), ("outcome", outcome),
-        ]).increment()
+        let provider = command.provider.rawValue, operation = command.operation.rawValue
+        handles.timers.handle(for: HandleKey("provider_request", provider, operation)) {
+            Timer(label: "coupon_provider_request_duration_seconds", dimensions: [("provider", provider), ("operation", operation)])
+        }.recordNanoseconds(Int64(duration.seconds * 1e9))
+        handles.counters.handle(for: HandleKey("provider_requests", provider, outcome)) {
+            Counter(label: "coupon_provider_requests_total", dimensions: [("provider", provider), ("outcome", outcome)])
+        }.increment()
     }
 
     func retry(command: CouponCommand, code: ErrorCode) {
@@ -46,7 +55,7 @@ public struct WorkerMetrics: Sendable {
     }
 
     func inFlight(_ value: Int) {
-        Gauge(label: "coupon_in_flight").record(value)
+        handles.inFlight.record(value)
     }
 
     /// Partitions librdkafka has paused at the worker's request (the pause applier's ledger).
@@ -100,7 +109,50 @@ public struct WorkerMetrics: Sendable {
     }
 
     func commandLatency(_ duration: Duration, status: ResultStatus) {
-        Timer(label: "coupon_command_duration_seconds", dimensions: [("status", status.rawValue)])
-            .recordNanoseconds(Int64(duration.seconds * 1e9))
+        handles.timers.handle(for: HandleKey("command", status.rawValue, "")) {
+            Timer(label: "coupon_command_duration_seconds", dimensions: [("status", status.rawValue)])
+        }.recordNanoseconds(Int64(duration.seconds * 1e9))
+    }
+}
+
+/// Handles of the metrics recorded for every command, made on first use (after the
+/// executable bootstrapped the factory) and kept by their label and dimension values.
+private final class PerCommandHandles: Sendable {
+    let counters = HandleTable<Counter>()
+    let timers = HandleTable<Timer>()
+    let inFlightGauge = Mutex<Gauge?>(nil)
+
+    var inFlight: Gauge {
+        inFlightGauge.withLock { gauge in
+            if let gauge { return gauge }
+            let made = Gauge(label: "coupon_in_flight")
+            gauge = made
+            return made
+        }
+    }
+}
+
+/// Handles of one kind by a key of label and dimension values.
+private final class HandleTable<Handle: Sendable>: Sendable {
+    private let table = Mutex<[HandleKey: Handle]>([:])
+
+    func handle(for key: HandleKey, make: () -> Handle) -> Handle {
+        table.withLock { table in
+            if let handle = table[key] { return handle }
+            let handle = make()
+            table[key] = handle
+            return handle
+        }
+    }
+}
+
+/// A metric's name and up to two dimension values; a struct, so a lookup allocates nothing.
+private struct HandleKey: Hashable {
+    var metric: String
+    var first: String
+    var second: String
+
+    init(_ metric: String, _ first: String, _ second: String) {
+        (self.metric, self.first, self.second) = (metric, first, second)
     }
 }
