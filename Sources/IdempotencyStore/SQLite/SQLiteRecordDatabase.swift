@@ -175,20 +175,26 @@ final class SQLiteRecordDatabase: RecordDatabase {
             let statement = try db.cachedStatement(sql: sqlStatement.sql)
             // Existentials, not `some DatabaseValueConvertible`: GRDB's generic initialiser
             // builds a key path at run time on every call (14 % of the writer thread's time).
-            let arguments = StatementArguments(sqlStatement.binds.map { Self.value($0) as (any DatabaseValueConvertible)? })
+            // Unchecked: each statement text comes with its own binds (`RecordStatement`), so
+            // matching values to parameters again on every run is work without a purpose. A
+            // statement that failed leaves GRDB's cache, so the one here always resets cleanly.
+            statement.setUncheckedArguments(
+                StatementArguments(sqlStatement.binds.map { Self.value($0) as (any DatabaseValueConvertible)? }))
             switch shape {
             case .records:
-                let rows = try Row.fetchCursor(statement, arguments: arguments)
-                var records: [StoredRow] = []
-                while let row = try rows.next() { records.append(try storedRow(row)) }
-                return .success(.records(records))
+                // Column values straight from the statement: GRDB's `Row` would index the
+                // columns by name on every run. Decoded once the statement is done.
+                let cursor = ColumnValuesCursor(statement: statement)
+                var rows: [[DatabaseValue]] = []
+                while let row = try cursor.next() { rows.append(row) }
+                return .success(.records(try rows.map(storedRow)))
             case .integers:
                 guard statement.columnCount > 0 else {  // a migration's DDL: no rows
-                    try statement.execute(arguments: arguments)
+                    try statement.execute()
                     return .success(.integers([]))
                 }
                 // Straight from the statement's first column, without a `Row` per row.
-                return .success(.integers(try Int64.fetchAll(statement, arguments: arguments)))
+                return .success(.integers(try Int64.fetchAll(statement)))
             }
         } catch {
             return .failure(SQLiteErrorMapping.map(error, path: path))
@@ -281,9 +287,9 @@ final class SQLiteRecordDatabase: RecordDatabase {
     }
 
     /// The row of ``StoredRow/columns``, read by position (the order the statements ask for).
-    private static func storedRow(_ row: Row) throws(StoreError) -> StoredRow {
+    private static func storedRow(_ row: [DatabaseValue]) throws(StoreError) -> StoredRow {
         guard row.count == 18 else { throw .corrupted("a record row has \(row.count) columns, not 18") }
-        func value(_ index: Int) -> DatabaseValue.Storage { (row[index] as DatabaseValue).storage }
+        func value(_ index: Int) -> DatabaseValue.Storage { row[index].storage }
         func text(_ index: Int) throws(StoreError) -> String {
             guard case .string(let value) = value(index) else { throw .corrupted("column \(index) is not text") }
             return value
@@ -333,6 +339,22 @@ final class SQLiteRecordDatabase: RecordDatabase {
             reopenable: try integer(16),
             claimKind: try optionalText(17)
         )
+    }
+}
+
+/// The rows of a statement as its column values, read without GRDB's `Row`.
+private final class ColumnValuesCursor: DatabaseCursor {
+    typealias Element = [DatabaseValue]
+    let _statement: Statement
+    var _isDone = false
+
+    /// `statement` has its arguments set and is reset (`setUncheckedArguments` does both).
+    init(statement: Statement) {
+        self._statement = statement
+    }
+
+    func _element(sqliteStatement: SQLiteStatement) -> [DatabaseValue] {
+        (0..<Int32(_statement.columnCount)).map { DatabaseValue(sqliteStatement: sqliteStatement, index: $0) }
     }
 }
 
