@@ -94,10 +94,8 @@ public enum CanonicalJSON {
         case 0x0D: out.append(UInt8(ascii: "r"))
         case 0x09: out.append(UInt8(ascii: "t"))
         default:
-            let digits: StaticString = "0123456789abcdef"
             out.append(contentsOf: "u00".utf8)
-            out.append(digits.utf8Start[Int(byte >> 4)])
-            out.append(digits.utf8Start[Int(byte & 0x0F)])
+            out.append(contentsOf: LowercaseHex.text(CollectionOfOne(byte)).utf8)
         }
     }
 }
