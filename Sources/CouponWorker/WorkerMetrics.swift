@@ -18,13 +18,16 @@ public struct WorkerMetrics: Sendable {
     }
 
     func consumed(topic: String) {
-        handles.counters.handle("coupon_commands_consumed_total", ("topic", topic)).increment()
+        handles.counters.handle(for: HandleKey("consumed", topic, "")) {
+            Counter(label: "coupon_commands_consumed_total", dimensions: [("topic", topic)])
+        }.increment()
     }
 
     func result(_ event: ResultEvent) {
-        handles.counters.handle(
-            "coupon_results_total", ("status", event.status.rawValue), ("provider", event.provider ?? "none")
-        ).increment()
+        let provider = event.provider ?? "none"
+        handles.counters.handle(for: HandleKey("result", event.status.rawValue, provider)) {
+            Counter(label: "coupon_results_total", dimensions: [("status", event.status.rawValue), ("provider", provider)])
+        }.increment()
     }
 
     func replayed() {
@@ -36,13 +39,13 @@ public struct WorkerMetrics: Sendable {
     }
 
     func providerCall(command: CouponCommand, outcome: String, duration: Duration) {
-        handles.timers.handle(
-            "coupon_provider_request_duration_seconds",
-            ("provider", command.provider.rawValue), ("operation", command.operation.rawValue)
-        ).recordNanoseconds(Int64(duration.seconds * 1e9))
-        handles.counters.handle(
-            "coupon_provider_requests_total", ("provider", command.provider.rawValue), ("outcome", outcome)
-        ).increment()
+        let provider = command.provider.rawValue, operation = command.operation.rawValue
+        handles.timers.handle(for: HandleKey("provider_request", provider, operation)) {
+            Timer(label: "coupon_provider_request_duration_seconds", dimensions: [("provider", provider), ("operation", operation)])
+        }.recordNanoseconds(Int64(duration.seconds * 1e9))
+        handles.counters.handle(for: HandleKey("provider_requests", provider, outcome)) {
+            Counter(label: "coupon_provider_requests_total", dimensions: [("provider", provider), ("outcome", outcome)])
+        }.increment()
     }
 
     func retry(command: CouponCommand, code: ErrorCode) {
@@ -52,7 +55,7 @@ public struct WorkerMetrics: Sendable {
     }
 
     func inFlight(_ value: Int) {
-        handles.gauges.handle("coupon_in_flight").record(value)
+        handles.inFlight.record(value)
     }
 
     /// Partitions librdkafka has paused at the worker's request (the pause applier's ledger).
@@ -106,44 +109,50 @@ public struct WorkerMetrics: Sendable {
     }
 
     func commandLatency(_ duration: Duration, status: ResultStatus) {
-        handles.timers.handle("coupon_command_duration_seconds", ("status", status.rawValue))
-            .recordNanoseconds(Int64(duration.seconds * 1e9))
+        handles.timers.handle(for: HandleKey("command", status.rawValue, "")) {
+            Timer(label: "coupon_command_duration_seconds", dimensions: [("status", status.rawValue)])
+        }.recordNanoseconds(Int64(duration.seconds * 1e9))
     }
 }
 
 /// Handles of the metrics recorded for every command, made on first use (after the
-/// executable bootstrapped the factory) and kept by label and dimension values.
+/// executable bootstrapped the factory) and kept by their label and dimension values.
 private final class PerCommandHandles: Sendable {
-    let counters = HandleTable { Counter(label: $0, dimensions: $1) }
-    let timers = HandleTable { Timer(label: $0, dimensions: $1) }
-    let gauges = HandleTable { Gauge(label: $0, dimensions: $1) }
+    let counters = HandleTable<Counter>()
+    let timers = HandleTable<Timer>()
+    let inFlightGauge = Mutex<Gauge?>(nil)
+
+    var inFlight: Gauge {
+        inFlightGauge.withLock { gauge in
+            if let gauge { return gauge }
+            let made = Gauge(label: "coupon_in_flight")
+            gauge = made
+            return made
+        }
+    }
 }
 
-/// Handles of one kind, by label and up to two dimensions.
+/// Handles of one kind by a key of label and dimension values.
 private final class HandleTable<Handle: Sendable>: Sendable {
-    private let make: @Sendable (String, [(String, String)]) -> Handle
     private let table = Mutex<[HandleKey: Handle]>([:])
 
-    init(make: @escaping @Sendable (String, [(String, String)]) -> Handle) {
-        self.make = make
-    }
-
-    /// The handle of `label` with these dimensions; each metric always names the same
-    /// dimensions, so its label and their values identify the handle.
-    func handle(_ label: String, _ first: (String, String)? = nil, _ second: (String, String)? = nil) -> Handle {
-        let key = HandleKey(label: label, first: first?.1 ?? "", second: second?.1 ?? "")
-        return table.withLock { table in
+    func handle(for key: HandleKey, make: () -> Handle) -> Handle {
+        table.withLock { table in
             if let handle = table[key] { return handle }
-            let handle = make(label, [first, second].compactMap { $0 })
+            let handle = make()
             table[key] = handle
             return handle
         }
     }
 }
 
-/// A label and up to two dimension values; a struct, so a lookup allocates nothing.
+/// A metric's name and up to two dimension values; a struct, so a lookup allocates nothing.
 private struct HandleKey: Hashable {
-    var label: String
+    var metric: String
     var first: String
     var second: String
+
+    init(_ metric: String, _ first: String, _ second: String) {
+        (self.metric, self.first, self.second) = (metric, first, second)
+    }
 }
