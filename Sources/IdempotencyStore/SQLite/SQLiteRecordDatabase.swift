@@ -36,6 +36,10 @@ final class SQLiteRecordDatabase: RecordDatabase {
     static let texts = RecordStatementTexts(clock: clockMilliseconds, placeholders: numberedPlaceholders)
     /// How long a statement waits for another connection's write lock before failing.
     static let busyTimeoutMilliseconds = 5_000
+    /// How long a migration waits for the write lock: instances that start together queue
+    /// behind each other's migrations, which is the point of the lock, not a fault. On a
+    /// loaded 2-core machine four starters were seen to wait more than 5 s.
+    static let migrationBusyTimeoutMilliseconds = 60_000
 
     let path: String
     private let connection: DatabaseQueue
@@ -69,7 +73,7 @@ final class SQLiteRecordDatabase: RecordDatabase {
         thread.start()
         do {
             let connection = try await run(on: thread, path: path) {
-                let connection = try openConnection(path: path, allowingLongTransactions: false)
+                let connection = try openConnection(path: path, forMigration: false)
                 let mode = try connection.inDatabase { db in
                     let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                     try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -90,12 +94,14 @@ final class SQLiteRecordDatabase: RecordDatabase {
         }
     }
 
-    /// A connection with the busy timeout; `allowingLongTransactions` lets a transaction stay
-    /// open between two accesses (the migration's, which awaits between its statements).
-    private static func openConnection(path: String, allowingLongTransactions: Bool) throws -> DatabaseQueue {
+    /// A connection for statements, or (`forMigration`) one whose transaction stays open
+    /// between two accesses (the migration awaits between its statements) and that waits
+    /// longer for the write lock.
+    private static func openConnection(path: String, forMigration: Bool) throws -> DatabaseQueue {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(TimeInterval(busyTimeoutMilliseconds) / 1000)
-        configuration.allowsUnsafeTransactions = allowingLongTransactions
+        let busyTimeout = forMigration ? migrationBusyTimeoutMilliseconds : busyTimeoutMilliseconds
+        configuration.busyMode = .timeout(TimeInterval(busyTimeout) / 1000)
+        configuration.allowsUnsafeTransactions = forMigration
         return try DatabaseQueue(path: path, configuration: configuration)
     }
 
@@ -213,7 +219,7 @@ final class SQLiteRecordDatabase: RecordDatabase {
         defer { migrationThread.shutdownGracefully { _ in } }
         let path = self.path
         let migrationConnection = try await Self.run(on: migrationThread, path: path) {
-            try Self.openConnection(path: path, allowingLongTransactions: true)
+            try Self.openConnection(path: path, forMigration: true)
         }
         let transaction = SQLiteMigrationTransaction(connection: migrationConnection, thread: migrationThread, path: path)
         let result: Result<Void, StoreError>
