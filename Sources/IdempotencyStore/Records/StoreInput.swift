@@ -16,7 +16,8 @@ enum StoreInput {
     static func check(_ key: IdempotencyKey) throws(StoreError) {
         try checkOutRequestNo(key.outRequestNo)
         try checkText(key.merchant, named: "merchant")
-        let keyBytes = key.description.utf8.count
+        // The length of `key.description`, without building it on every store call.
+        let keyBytes = key.provider.rawValue.utf8.count + key.merchant.utf8.count + key.outRequestNo.utf8.count + 2
         guard keyBytes <= maximumKeyBytes else { throw .keyTooLong(keyBytes) }
     }
 
