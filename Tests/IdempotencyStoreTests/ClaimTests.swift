@@ -154,4 +154,18 @@ struct ClaimTests {
             }
         }
     }
+
+    @Test("texts are stored exactly: an empty one, one beyond ASCII, and a long one", arguments: StoreBackend.allCases)
+    func textsRoundTrip(backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            for merchant in ["", "商户-ü-\u{1F600}", String(repeating: "m", count: 100)] {
+                let key = uniqueKey(provider: .zvcms, merchant: merchant)
+                let claim = try await store.claim(claimRequest(key, owner: "worker-\(merchant)"))
+                #expect(claim.lease != nil)
+                let record = try #require(try await store.record(for: key))
+                #expect(record.key == key)
+                #expect(record.leaseOwner == "worker-\(merchant)")
+            }
+        }
+    }
 }

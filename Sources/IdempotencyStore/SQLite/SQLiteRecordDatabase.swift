@@ -179,13 +179,10 @@ final class SQLiteRecordDatabase: RecordDatabase {
     ) -> Result<StatementRows, StoreError> {
         do {
             let statement = try db.cachedStatement(sql: sqlStatement.sql)
-            // Existentials, not `some DatabaseValueConvertible`: GRDB's generic initialiser
-            // builds a key path at run time on every call (14 % of the writer thread's time).
-            // Unchecked: each statement text comes with its own binds (`RecordStatement`), so
-            // matching values to parameters again on every run is work without a purpose. A
-            // statement that failed leaves GRDB's cache, so the one here always resets cleanly.
-            statement.setUncheckedArguments(
-                StatementArguments(sqlStatement.binds.map { Self.value($0) as (any DatabaseValueConvertible)? }))
+            // Straight through SQLite's C API. Nothing checks the count again: each statement
+            // text comes with its own binds (`RecordStatement`). A statement that failed leaves
+            // GRDB's cache, so the one here always resets cleanly.
+            try SQLiteBindings.bind(sqlStatement.binds, to: statement)
             switch shape {
             case .records:
                 // Column values straight from the statement: GRDB's `Row` would index the
@@ -282,14 +279,6 @@ final class SQLiteRecordDatabase: RecordDatabase {
             bytes[i] = UInt8(ascii: "?")
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func value(_ value: SQLValue) -> DatabaseValue {
-        switch value {
-        case .text(let text): text.databaseValue
-        case .integer(let integer): integer.databaseValue
-        case .bytes(let bytes): Data(bytes).databaseValue
-        }
     }
 
     /// The row of ``StoredRow/columns``, read by position (the order the statements ask for).
