@@ -15,6 +15,9 @@ struct ProducerTests {
             KafkaHeader(key: "traceparent", string: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
             KafkaHeader(key: "empty", value: []),
             KafkaHeader(key: "null", value: nil),
+            // Names are passed with their length: an empty one, and one beyond ASCII.
+            KafkaHeader(key: "", string: "no name"),
+            KafkaHeader(key: "schlüssel-名前", string: "v"),
         ]
         let report = try await producer.send(
             KafkaOutgoingMessage(topic: topic, key: "ORD-0001".bytes, value: #"{"a":1}"#.bytes, headers: headers)

@@ -113,44 +113,51 @@ public final class KafkaProducer: Sendable {
         let error: OpaquePointer? = message.topic.withCString { topic in
             RDKafkaBytes.with(message.value) { value, valueCount in
                 RDKafkaBytes.withOptional(message.key) { key, keyCount in
-                    var arguments: [rd_kafka_vu_t] = []
-                    var argument = rd_kafka_vu_t()
-                    argument.vtype = RD_KAFKA_VTYPE_TOPIC
-                    argument.u.cstr = topic
-                    arguments.append(argument)
-                    argument = rd_kafka_vu_t()
-                    argument.vtype = RD_KAFKA_VTYPE_VALUE
-                    argument.u.mem.ptr = UnsafeMutableRawPointer(mutating: value)
-                    argument.u.mem.size = valueCount
-                    arguments.append(argument)
-                    if let key {
+                    // At most seven arguments, on the stack: no array per record.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { arguments in
+                        var count = 0
+                        func append(_ argument: rd_kafka_vu_t) {
+                            arguments.initializeElement(at: count, to: argument)
+                            count += 1
+                        }
+                        var argument = rd_kafka_vu_t()
+                        argument.vtype = RD_KAFKA_VTYPE_TOPIC
+                        argument.u.cstr = topic
+                        append(argument)
                         argument = rd_kafka_vu_t()
-                        argument.vtype = RD_KAFKA_VTYPE_KEY
-                        argument.u.mem.ptr = UnsafeMutableRawPointer(mutating: key)
-                        argument.u.mem.size = keyCount
-                        arguments.append(argument)
-                    }
-                    if let partition = message.partition {
+                        argument.vtype = RD_KAFKA_VTYPE_VALUE
+                        argument.u.mem.ptr = UnsafeMutableRawPointer(mutating: value)
+                        argument.u.mem.size = valueCount
+                        append(argument)
+                        if let key {
+                            argument = rd_kafka_vu_t()
+                            argument.vtype = RD_KAFKA_VTYPE_KEY
+                            argument.u.mem.ptr = UnsafeMutableRawPointer(mutating: key)
+                            argument.u.mem.size = keyCount
+                            append(argument)
+                        }
+                        if let partition = message.partition {
+                            argument = rd_kafka_vu_t()
+                            argument.vtype = RD_KAFKA_VTYPE_PARTITION
+                            argument.u.i32 = partition
+                            append(argument)
+                        }
+                        if let headers {
+                            argument = rd_kafka_vu_t()
+                            argument.vtype = RD_KAFKA_VTYPE_HEADERS
+                            argument.u.headers = headers
+                            append(argument)
+                        }
                         argument = rd_kafka_vu_t()
-                        argument.vtype = RD_KAFKA_VTYPE_PARTITION
-                        argument.u.i32 = partition
-                        arguments.append(argument)
-                    }
-                    if let headers {
+                        argument.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        argument.u.i = RD_KAFKA_MSG_F_COPY  // key and value are copied
+                        append(argument)
                         argument = rd_kafka_vu_t()
-                        argument.vtype = RD_KAFKA_VTYPE_HEADERS
-                        argument.u.headers = headers
-                        arguments.append(argument)
+                        argument.vtype = RD_KAFKA_VTYPE_OPAQUE
+                        argument.u.ptr = UnsafeMutableRawPointer(bitPattern: ticket)
+                        append(argument)
+                        return rd_kafka_produceva(rk, arguments.baseAddress, count)
                     }
-                    argument = rd_kafka_vu_t()
-                    argument.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    argument.u.i = RD_KAFKA_MSG_F_COPY  // key and value are copied
-                    arguments.append(argument)
-                    argument = rd_kafka_vu_t()
-                    argument.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    argument.u.ptr = UnsafeMutableRawPointer(bitPattern: ticket)
-                    arguments.append(argument)
-                    return rd_kafka_produceva(rk, arguments, arguments.count)
                 }
             }
         }

@@ -6,16 +6,29 @@ enum RDKafkaHeaders {
     static func make(_ headers: [KafkaHeader]) -> OpaquePointer? {
         guard !headers.isEmpty, let list = rd_kafka_headers_new(headers.count) else { return nil }
         for header in headers {
-            // librdkafka copies name and value.
-            if let value = header.value {
-                RDKafkaBytes.with(value) { pointer, count in
-                    _ = rd_kafka_header_add(list, header.key, -1, pointer, count)
+            // librdkafka copies name and value. The name is passed with its length, from the
+            // String's own bytes: as a C string it would be copied into a new array first.
+            var name = header.key
+            name.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { name in
+                    let nameStart = name.baseAddress ?? emptyName
+                    if let value = header.value {
+                        RDKafkaBytes.with(value) { pointer, count in
+                            _ = rd_kafka_header_add(list, nameStart, name.count, pointer, count)
+                        }
+                    } else {
+                        _ = rd_kafka_header_add(list, nameStart, name.count, nil, 0)
+                    }
                 }
-            } else {
-                _ = rd_kafka_header_add(list, header.key, -1, nil, 0)
             }
         }
         return list
+    }
+
+    /// Where an empty name points: a name without bytes has no address of its own.
+    private static var emptyName: UnsafePointer<CChar> {
+        let empty: StaticString = ""
+        return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
     }
 
     /// Copies the headers of a consumed message.
