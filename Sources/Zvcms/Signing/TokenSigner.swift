@@ -20,29 +20,49 @@ public struct TokenSigner: Sendable {
 
     /// The URL-encoded token for these envelope fields.
     public func token(openID: String, grantCode: String, nonce: Int64, timestamp: Int64) -> String {
-        let message = Self.stringToSign(openID: openID, grantCode: grantCode, nonce: nonce, timestamp: timestamp)
+        var message = Self.stringToSign(openID: openID, grantCode: grantCode, nonce: nonce, timestamp: timestamp)
         var hmac = keyed
-        hmac.update(data: Array(message.utf8))
+        message.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
         return Self.urlEncode(Data(hmac.finalize()).base64EncodedString())
     }
 
     /// The exact text that is signed: keys in sorted order, joined `k=v&…`.
     public static func stringToSign(openID: String, grantCode: String, nonce: Int64, timestamp: Int64) -> String {
-        "grantCode=\(grantCode)&nonce=\(nonce)&openId=\(openID)&timestamp=\(timestamp)"
+        // Built in one allocation: an interpolation would grow its buffer several times.
+        var text = ""
+        text.reserveCapacity(80 + grantCode.utf8.count + openID.utf8.count)
+        text += "grantCode="
+        text += grantCode
+        text += "&nonce="
+        text += String(nonce)
+        text += "&openId="
+        text += openID
+        text += "&timestamp="
+        text += String(timestamp)
+        return text
     }
 
     /// Percent-encodes the three characters standard Base64 uses beyond `[A-Za-z0-9]`.
     static func urlEncode(_ base64: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(base64.utf8.count + 6)
-        for byte in base64.utf8 {
-            switch byte {
-            case UInt8(ascii: "+"): out.append(contentsOf: "%2B".utf8)
-            case UInt8(ascii: "/"): out.append(contentsOf: "%2F".utf8)
-            case UInt8(ascii: "="): out.append(contentsOf: "%3D".utf8)
-            default: out.append(byte)
+        let plain = base64.utf8
+        let escapes = plain.count { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "=") }
+        return String(unsafeUninitializedCapacity: plain.count + 2 * escapes) { out in
+            var count = 0
+            for byte in plain {
+                let escape: StaticString
+                switch byte {
+                case UInt8(ascii: "+"): escape = "%2B"
+                case UInt8(ascii: "/"): escape = "%2F"
+                case UInt8(ascii: "="): escape = "%3D"
+                default:
+                    out[count] = byte
+                    count += 1
+                    continue
+                }
+                for index in 0..<3 { out[count + index] = escape.utf8Start[index] }
+                count += 3
             }
+            return count
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
