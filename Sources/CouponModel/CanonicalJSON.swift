@@ -23,6 +23,24 @@ public enum CanonicalJSON {
         return out
     }
 
+    /// The canonical bytes of an object whose members the caller gives in canonical order (by
+    /// key, UTF-8 byte order): the bytes of `bytes(of: .object(…))` without building and
+    /// sorting a dictionary, for documents with fixed keys.
+    static func bytes(ofSortedMembers members: KeyValuePairs<String, JSONValue>, capacity: Int = 256) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity)
+        out.append(UInt8(ascii: "{"))
+        for (index, (key, value)) in members.enumerated() {
+            assert(index == 0 || members[index - 1].key.utf8.lexicographicallyPrecedes(key.utf8), "members out of canonical order")
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            write(value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// The canonical form of `value` as a string.
     public static func string(of value: JSONValue) -> String {
         String(decoding: bytes(of: value), as: UTF8.self)

@@ -11,13 +11,14 @@ public struct CommandFingerprint: Sendable, Hashable, Codable, CustomStringConve
 
     /// The fingerprint of `command`, with `merchant` the resolved profile id.
     public init(command: CouponCommand, merchant: String) {
-        let document: JSONValue = .object([
-            "provider": .string(command.provider.rawValue),
-            "operation": .string(command.operation.rawValue),
+        // The canonical JSON of {provider, operation, merchant, params}, its keys in order.
+        let canonical = CanonicalJSON.bytes(ofSortedMembers: [
             "merchant": .string(merchant),
+            "operation": .string(command.operation.rawValue),
             "params": .object(command.params),
+            "provider": .string(command.provider.rawValue),
         ])
-        self.hex = Self.sha256Hex(CanonicalJSON.bytes(of: document))
+        self.hex = Self.sha256Hex(canonical)
     }
 
     /// The SHA-256 of a raw message, for a message that never became a `CouponCommand`:
@@ -28,7 +29,7 @@ public struct CommandFingerprint: Sendable, Hashable, Codable, CustomStringConve
     }
 
     private static func sha256Hex(_ bytes: [UInt8]) -> String {
-        LowercaseHex.text(Array(SHA256.hash(data: bytes)))
+        SHA256.hash(data: bytes).withUnsafeBytes { LowercaseHex.text($0) }
     }
 
     public var description: String { hex }
