@@ -90,20 +90,20 @@ public struct ResultEvent: Sendable, Hashable, Codable {
     /// `encode(to:)`, sorted, written by `CanonicalJSON` (one pass, no `JSONEncoder`, which
     /// the hot path cannot afford per result).
     public func encoded() -> [UInt8] {
-        CanonicalJSON.bytes(of: jsonValue)
+        CanonicalJSON.bytes(ofSortedMembers: members, capacity: 512)
     }
 
     /// The event as a JSON object; `null` members are written, as the schema asks.
     public var jsonValue: JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: members.map { ($0.key, $0.value) }))
+    }
+
+    /// The event's members in canonical order (by key, UTF-8 byte order).
+    private var members: KeyValuePairs<String, JSONValue> {
         func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-        return .object([
-            "event_id": .string(eventId),
-            "out_request_no": .string(outRequestNo),
+        return [
+            "attempts": .integer(Int64(attempts)),
             "command": optional(command?.rawValue),
-            "provider": optional(provider),
-            "operation": optional(operation),
-            "merchant": optional(merchant),
-            "status": .string(status.rawValue),
             "data": data ?? .null,
             "error": error.map { error in
                 .object([
@@ -113,9 +113,13 @@ public struct ResultEvent: Sendable, Hashable, Codable {
                     "retryable": .bool(error.retryable),
                 ])
             } ?? .null,
-            "attempts": .integer(Int64(attempts)),
-            "replayed": .bool(replayed),
+            "event_id": .string(eventId),
+            "merchant": optional(merchant),
             "occurred_at": .string(occurredAt),
+            "operation": optional(operation),
+            "out_request_no": .string(outRequestNo),
+            "provider": optional(provider),
+            "replayed": .bool(replayed),
             "source": source.map { source in
                 .object([
                     "topic": .string(source.topic),
@@ -123,6 +127,7 @@ public struct ResultEvent: Sendable, Hashable, Codable {
                     "offset": .integer(source.offset),
                 ])
             } ?? .null,
-        ])
+            "status": .string(status.rawValue),
+        ]
     }
 }

@@ -106,6 +106,8 @@ struct ResultEventTests {
         ])
     func encodedMatchesCodable(event: ResultEvent) throws {
         let published = event.encoded()
+        // Written member by member in canonical order: the same bytes as sorting the object.
+        #expect(published == CanonicalJSON.bytes(of: event.jsonValue))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let codable = try encoder.encode(event)

@@ -19,14 +19,15 @@ extension ResultEvent {
                     "out_request_no": .string($0.outRequestNo),
                 ])
             } ?? .null
-        let input: JSONValue = .object([
-            "v": 1,
-            "out_request_no": .string(outRequestNo),
-            "key": keyValue,
-            "status": .string(status.rawValue),
+        // Its keys in canonical order: written as they come, no dictionary to build and sort.
+        let canonical = CanonicalJSON.bytes(ofSortedMembers: [
             "fingerprint": fingerprint.map { .string($0.hex) } ?? .null,
+            "key": keyValue,
+            "out_request_no": .string(outRequestNo),
+            "status": .string(status.rawValue),
+            "v": 1,
         ])
-        var bytes = Array(SHA256.hash(data: CanonicalJSON.bytes(of: input)).prefix(16))
+        var bytes = SHA256.hash(data: canonical).withUnsafeBytes { Array($0.prefix(16)) }
         bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // variant 0b10
         return LowercaseHex.text(bytes, dashesBefore: [4, 6, 8, 10])  // 8-4-4-4-12
