@@ -26,7 +26,7 @@ public enum CanonicalJSON {
     /// The canonical bytes of an object whose members the caller gives in canonical order (by
     /// key, UTF-8 byte order): the bytes of `bytes(of: .object(…))` without building and
     /// sorting a dictionary, for documents with fixed keys.
-    static func bytes(ofSortedMembers members: KeyValuePairs<String, JSONValue>, capacity: Int = 256) -> [UInt8] {
+    public static func bytes(ofSortedMembers members: KeyValuePairs<String, JSONValue>, capacity: Int = 256) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(capacity)
         out.append(UInt8(ascii: "{"))

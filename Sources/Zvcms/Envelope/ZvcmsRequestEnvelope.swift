@@ -21,24 +21,25 @@ struct ZvcmsRequestEnvelope {
     var token: String
     var params: [String: JSONValue]
 
-    var json: JSONValue {
+    /// The JSON body bytes (members sorted, no whitespace).
+    func encoded() -> [UInt8] {
+        CanonicalJSON.bytes(ofSortedMembers: members, capacity: 512)
+    }
+
+    /// The body's members in canonical order (by key, UTF-8 byte order).
+    private var members: KeyValuePairs<String, JSONValue> {
         switch generation {
         case .v2(let action):
             [
-                "OpenId": .string(openID), "GrantCode": .string(grantCode), "Token": .string(token),
-                "Timestamp": .string(String(timestamp)), "Nonce": .string(String(nonce)),
-                "Action": .string(action), "Params": .object(params),
+                "Action": .string(action), "GrantCode": .string(grantCode), "Nonce": .string(String(nonce)),
+                "OpenId": .string(openID), "Params": .object(params), "Timestamp": .string(String(timestamp)),
+                "Token": .string(token),
             ]
         case .v3:
             [
-                "openId": .string(openID), "grantCode": .string(grantCode), "nonce": .integer(nonce),
-                "timestamp": .integer(timestamp), "token": .string(token), "params": .object(params),
+                "grantCode": .string(grantCode), "nonce": .integer(nonce), "openId": .string(openID),
+                "params": .object(params), "timestamp": .integer(timestamp), "token": .string(token),
             ]
         }
-    }
-
-    /// The JSON body bytes (members sorted, no whitespace).
-    func encoded() -> [UInt8] {
-        CanonicalJSON.bytes(of: json)
     }
 }
