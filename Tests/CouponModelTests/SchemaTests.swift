@@ -5,8 +5,8 @@ import Testing
 @Suite("JSON Schemas")
 struct SchemaTests {
     @Test("validate.py passes every valid example and fails every invalid one")
-    func allExamples() throws {
-        let run = try SchemaValidator.validate()
+    func allExamples() async throws {
+        let run = try await SchemaValidator.validate()
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains(" checked, 0 failed"), "\(run.output)")
     }
@@ -29,7 +29,7 @@ struct SchemaTests {
     }
 
     @Test("the Swift encoder's result of every status, and a rejected one, validates against coupon-result.v1")
-    func encodedResultsMatchSchema() throws {
+    func encodedResultsMatchSchema() async throws {
         let key = IdempotencyKey(provider: .zvcms, merchant: "naixue", outRequestNo: "ZV-0001")
         let command = CouponCommand(
             outRequestNo: "ZV-0001", operation: .zvcmsCouponIssue, merchant: "naixue",
@@ -65,13 +65,13 @@ struct SchemaTests {
 
         let documents = events.enumerated().map { (name: "result-\($0)-\($1.status.rawValue)", bytes: $1.encoded()) }
         #expect(documents.allSatisfy { !$0.bytes.isEmpty })
-        let run = try SchemaValidator.validate(documents: documents, against: "coupon-result.v1")
+        let run = try await SchemaValidator.validate(documents: documents, against: "coupon-result.v1")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("\(documents.count) checked, 0 failed"), "\(run.output)")
     }
 
     @Test("dead-letter headers built in Swift validate against coupon-dlq-headers.v1")
-    func deadLetterHeadersMatchSchema() throws {
+    func deadLetterHeadersMatchSchema() async throws {
         let source = SourcePosition(topic: "coupon.commands.issue", partition: 7, offset: 123_456)
         let at = Date(timeIntervalSince1970: 1_795_341_600.123)
         let messages = ["{", "[]", #"{"out_request_no":"A1","provider":"wechat","operation":"product_coupon.send","params":{"openid":"o\r\n/../x"}}"#]
@@ -88,7 +88,7 @@ struct SchemaTests {
             let object = JSONValue.object(Dictionary(uniqueKeysWithValues: headers.map { ($0.0, JSONValue.string($0.1)) }))
             return (name: "headers-\(i)", bytes: CanonicalJSON.bytes(of: object))
         }
-        let run = try SchemaValidator.validate(documents: documents, against: "coupon-dlq-headers.v1")
+        let run = try await SchemaValidator.validate(documents: documents, against: "coupon-dlq-headers.v1")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("\(documents.count) checked, 0 failed"), "\(run.output)")
     }

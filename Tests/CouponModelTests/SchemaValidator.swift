@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs `schemas/validate.py` (python3 + jsonschema) from the tests, and finds the schema
@@ -10,48 +11,33 @@ enum SchemaValidator {
     static let schemasDirectory = repositoryRoot.appendingPathComponent("schemas")
     static let script = schemasDirectory.appendingPathComponent("validate.py")
 
-    struct Run {
-        var status: Int32
-        var output: String
-    }
-
     /// Runs `python3 <args>` with stdout and stderr together.
-    static func python(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // Read to the end before waiting, so a full pipe cannot stall the child.
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    static func python(_ arguments: [String]) async throws -> ExternalCommand.Outcome {
+        try await ExternalCommand("/usr/bin/env", ["python3"] + arguments).run()
     }
 
     /// Fails the calling test with a clear message when python3 or jsonschema is missing.
-    static func requirePythonWithJSONSchema() throws {
-        let probe: Run
+    static func requirePythonWithJSONSchema() async throws {
+        let probe: ExternalCommand.Outcome
         do {
-            probe = try python(["-c", "import jsonschema, referencing"])
+            probe = try await python(["-c", "import jsonschema, referencing"])
         } catch {
             Issue.record("python3 could not be started (\(error)); the schema checks need python3 with jsonschema")
             throw error
         }
         try #require(
-            probe.status == 0,
+            probe.succeeded,
             "python3 with the jsonschema package is needed for the schema checks (pip install jsonschema): \(probe.output)")
     }
 
     /// Runs validate.py with `arguments`.
-    static func validate(_ arguments: [String] = []) throws -> Run {
-        try requirePythonWithJSONSchema()
-        return try python([script.path] + arguments)
+    static func validate(_ arguments: [String] = []) async throws -> ExternalCommand.Outcome {
+        try await requirePythonWithJSONSchema()
+        return try await python([script.path] + arguments)
     }
 
     /// Writes each document to a fresh temporary folder and validates them all against `schema`.
-    static func validate(documents: [(name: String, bytes: [UInt8])], against schema: String) throws -> Run {
+    static func validate(documents: [(name: String, bytes: [UInt8])], against schema: String) async throws -> ExternalCommand.Outcome {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coupon-schemas-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -61,7 +47,7 @@ enum SchemaValidator {
             try Data(document.bytes).write(to: file)
             paths.append(file.path)
         }
-        return try validate(["--schema", schema] + paths)
+        return try await validate(["--schema", schema] + paths)
     }
 
     /// The example files of `schema` (`coupon-command-issue.v1`) that should be `valid` or `invalid`.

@@ -51,7 +51,7 @@ extension ExecutableTests {
         #expect(output.contains(#""trace_id":"\#(Self.incomingTraceID)""#), "no log line carries the trace id")
 
         // Decoded as a collector would (Python's opentelemetry-proto): the whole tree, linked.
-        let spans = try Self.decodeSpans(bodies).filter { $0.trace == Self.incomingTraceID }
+        let spans = try await Self.decodeSpans(bodies).filter { $0.trace == Self.incomingTraceID }
         let root = try #require(spans.first { $0.parent == Self.incomingSpanID }, "\(spans)")
         #expect(root.name.hasSuffix(" process") && root.kind == "SPAN_KIND_CONSUMER", "\(root)")
         #expect(root.span == parts[2], "the result's traceparent must name the command span")
@@ -72,7 +72,7 @@ extension ExecutableTests {
     }
 
     /// Decodes OTLP/HTTP protobuf bodies with opentelemetry-proto (installed by .ci/run).
-    static func decodeSpans(_ bodies: [[UInt8]]) throws -> [DecodedSpan] {
+    static func decodeSpans(_ bodies: [[UInt8]]) async throws -> [DecodedSpan] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -95,18 +95,13 @@ extension ExecutableTests {
                             print(json.dumps({"trace": s.trace_id.hex(), "span": s.span_id.hex(),
                                 "parent": s.parent_span_id.hex(), "name": s.name, "kind": Span.SpanKind.Name(s.kind)}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + paths
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "decoding OTLP failed: is opentelemetry-proto installed (.ci/run)?"])
+        let decoded = try await ExternalCommand("/usr/bin/env", ["python3", "-c", script] + paths, separateErrors: true).run()
+        guard decoded.succeeded else {
+            throw CocoaError(.featureUnsupported, userInfo: [
+                NSLocalizedDescriptionKey: "decoding OTLP failed: is opentelemetry-proto installed (.ci/run)? \(decoded.errors)"
+            ])
         }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n")
+        return try decoded.output.split(separator: "\n")
             .map { try JSONDecoder().decode(DecodedSpan.self, from: Data($0.utf8)) }
     }
 

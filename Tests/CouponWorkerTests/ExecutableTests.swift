@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import CouponSandbox
+import CouponWorkerDevTools
 import Kafka
 import Synchronization
 import TestSupport
@@ -25,6 +26,8 @@ final class ChildProcess: @unchecked Sendable {
     private let stderr = Pipe()
     private let capturedOutput = CapturedOutput()
     private let capturedErrors = CapturedOutput()
+    /// Set by `Process.terminationHandler`, registered before the child starts.
+    private let exit = ProcessExit()
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = couponWorkerBinary
@@ -34,6 +37,7 @@ final class ChildProcess: @unchecked Sendable {
         process.standardError = stderr
         lines = Self.stream(stdout, into: capturedOutput)
         errorLines = Self.stream(stderr, into: capturedErrors)
+        process.terminationHandler = { [exit] finished in exit.finish(finished.terminationStatus) }
         try process.run()
     }
 
@@ -95,13 +99,11 @@ final class ChildProcess: @unchecked Sendable {
         return await waitForExit()
     }
 
+    /// The exit status (the signal's number when a signal ended it); -1 when the waiting task
+    /// was cancelled first. No thread waits: `Process.waitUntilExit()` polls a run loop on
+    /// Linux and was seen to park its thread for good.
     func waitForExit() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                continuation.resume(returning: self.process.terminationStatus)
-            }
-        }
+        await exit.wait() ?? -1
     }
 }
 

@@ -1,6 +1,7 @@
 import CouponModel
 import Foundation
 import IdempotencyStore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -27,7 +28,7 @@ struct DurabilityTests {
             let key = uniqueKey(prefix: "CRASH")
             let child = try await CrashChild.run(location: location, outRequestNo: key.outRequestNo)
 
-            #expect(child.diedOfSIGKILL, "child exit: \(child.reason) \(child.status)\n\(child.output)")
+            #expect(child.reason == .uncaughtSignal && child.status == SIGKILL, "child exit: \(child.reason) \(child.status)\n\(child.output)")
             #expect(child.output.contains(CrashChild.completedMarker), "complete returned before the kill:\n\(child.output)")
 
             try await StoreBackend.withStore(at: location) { store, _ in
@@ -75,47 +76,16 @@ enum CrashChild {
     /// Whether this process is the child.
     static var isChild: Bool { ProcessInfo.processInfo.environment[locationVariable] != nil }
 
-    struct Exit: Sendable {
-        var reason: Process.TerminationReason
-        var status: Int32
-        var output: String
-
-        var diedOfSIGKILL: Bool { reason == .uncaughtSignal && status == SIGKILL }
-    }
-
     /// Runs the child test in a new process of this test binary and waits for it to end.
-    static func run(location: String, outRequestNo: String) async throws -> Exit {
-        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("crash-child-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputURL) }
-        let output = try FileHandle(forWritingTo: outputURL)
-
-        let process = Process()
-        // The running test binary (SwiftPM's `*.xctest` executable on Linux).
-        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "DurabilityTests/crashChild"]
+    static func run(location: String, outRequestNo: String) async throws -> ExternalCommand.Outcome {
         var environment = ProcessInfo.processInfo.environment
         environment[locationVariable] = location
         environment[keyVariable] = outRequestNo
-        process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-
-        // Waits for the child's termination event (not a poll, not a sleep).
-        let (reason, status) = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<(Process.TerminationReason, Int32), any Error>) in
-            process.terminationHandler = { process in
-                continuation.resume(returning: (process.terminationReason, process.terminationStatus))
-            }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try output.close()
-        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        return Exit(reason: reason, status: status, output: text)
+        // The running test binary (SwiftPM's `*.xctest` executable on Linux).
+        return try await ExternalCommand(
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+            ["--testing-library", "swift-testing", "--filter", "DurabilityTests/crashChild"],
+            environment: environment
+        ).run()
     }
 }

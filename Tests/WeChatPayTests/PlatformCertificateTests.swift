@@ -1,5 +1,6 @@
 import CouponSandbox
 import Foundation
+import TestSupport
 import Testing
 
 @testable import WeChatPay
@@ -32,7 +33,7 @@ struct PlatformCertificateTests {
     }
 
     @Test("the sandbox's self-made certificate is valid X.509 to openssl, with the serial it announces")
-    func sandboxCertificateIsValidForOpenSSL() throws {
+    func sandboxCertificateIsValidForOpenSSL() async throws {
         let key = try WeChatPlatformKey.generate()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-cert-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -40,9 +41,9 @@ struct PlatformCertificateTests {
         let file = directory.appendingPathComponent("cert.pem")
         try key.certificatePEM.write(to: file, atomically: true, encoding: .utf8)
         // Self-signed: verifying it against itself checks structure and signature.
-        let verify = try Self.run("/usr/bin/env", ["openssl", "verify", "-check_ss_sig", "-CAfile", file.path, file.path])
+        let verify = try await ExternalCommand("/usr/bin/env", ["openssl", "verify", "-check_ss_sig", "-CAfile", file.path, file.path]).run()
         #expect(verify.status == 0, "openssl verify: \(verify.output)")
-        let serial = try Self.run("/usr/bin/env", ["openssl", "x509", "-in", file.path, "-noout", "-serial"])
+        let serial = try await ExternalCommand("/usr/bin/env", ["openssl", "x509", "-in", file.path, "-noout", "-serial"]).run()
         #expect(serial.output.trimmingCharacters(in: .whitespacesAndNewlines) == "serial=\(key.serial)")
         #expect(try PlatformCertificate(pem: key.certificatePEM).serialNumber == key.serial)
     }
@@ -118,18 +119,18 @@ struct PlatformCertificateTests {
     }
 
     @Test("a certificate whose key is not RSA is refused as notRSA")
-    func nonRSACertificateIsRefused() throws {
+    func nonRSACertificateIsRefused() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-ec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let certificate = directory.appendingPathComponent("ec.pem")
-        let made = try Self.run(
+        let made = try await ExternalCommand(
             "/usr/bin/env",
             [
                 "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", directory.appendingPathComponent("ec.key").path, "-out", certificate.path, "-days", "1",
                 "-subj", "/CN=not RSA", "-set_serial", "0x1234",
-            ])
+            ]).run()
         try #require(made.status == 0, "openssl req: \(made.output)")
         #expect(throws: PlatformCertificateError.notRSA(serial: "1234")) {
             try PlatformCertificate(pem: String(contentsOf: certificate, encoding: .utf8))
@@ -140,19 +141,6 @@ struct PlatformCertificateTests {
     static func der(ofPEM pem: String) -> [UInt8]? {
         let body = pem.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
         return Data(base64Encoded: body).map(Array.init)
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 

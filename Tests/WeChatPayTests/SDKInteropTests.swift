@@ -28,31 +28,10 @@ struct SDKInteropTests {
             if let publicKey = files.publicKey, let id = files.publicKeyID {
                 arguments += ["--public-key", publicKey, "--public-key-id", id]
             }
-            let result = try await Self.run(arguments)
+            let result = try await ExternalCommand("/usr/bin/env", arguments).run()
             #expect(result.status == 0, "wechatpay_sdk_check.py: \(result.output)")
             #expect(fixture.sandbox.issuanceCount(outRequestNo: "SDK-INTEROP-1") == 1)
             #expect(fixture.sandbox.requests.contains { $0.status == 401 })
-        }
-    }
-
-    /// Runs a process to completion off the cooperative pool (waitUntilExit blocks a thread).
-    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        return try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                continuation.resume(returning: (finished.terminationStatus, String(decoding: data, as: UTF8.self)))
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
         }
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// `Process.terminationHandler` calls `finish` once the child is reaped; a waiter that is
 /// cancelled first gets `nil` at once, so a task group racing a child's exit against other
 /// work can always end.
-final class ProcessExit: Sendable {
+public final class ProcessExit: Sendable {
     private struct State {
         var status: Int32?
         var waiters: [Int: CheckedContinuation<Int32?, Never>] = [:]
@@ -14,11 +14,13 @@ final class ProcessExit: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// The status, once the child was reaped.
-    var status: Int32? { state.withLock { $0.status } }
+    public var status: Int32? { state.withLock { $0.status } }
 
     /// Records the status and wakes every waiter.
-    func finish(_ status: Int32) {
+    public func finish(_ status: Int32) {
         let waiters = state.withLock { state in
             state.status = status
             defer { state.waiters = [:] }
@@ -28,7 +30,7 @@ final class ProcessExit: Sendable {
     }
 
     /// The exit status, or `nil` when the child has not ended within `limit`.
-    func wait(atMost limit: Duration) async -> Int32? {
+    public func wait(atMost limit: Duration) async -> Int32? {
         await withTaskGroup(of: Int32?.self) { group in
             group.addTask { await self.wait() }
             group.addTask {
@@ -43,7 +45,7 @@ final class ProcessExit: Sendable {
     }
 
     /// The exit status, or `nil` when the waiting task is cancelled before the child ends.
-    func wait() async -> Int32? {
+    public func wait() async -> Int32? {
         let id = state.withLock { state in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
