@@ -47,9 +47,15 @@ struct CommandExecution: Sendable {
         }
     }
 
-    /// What one shielded attempt came to.
+    /// What one attempt came to.
     private enum Step: Sendable {
         case done(Decision)
+        case retry(ProviderFailure)
+    }
+
+    /// What one shielded attempt came to: its decision stored, or a retry.
+    private enum SettledStep: Sendable {
+        case settled(Settled)
         case retry(ProviderFailure)
     }
 
@@ -58,15 +64,42 @@ struct CommandExecution: Sendable {
     /// when the lease was lost to another holder: claim again (wait for it, then replay what
     /// it stored).
     func executeAndStore(_ context: CommandContext, holder: LeaseHolder, askFirst: Bool) async throws -> CommandOutcome? {
-        let result: Decision
+        let settled: Settled
         do {
-            result = try await execute(context, holder: holder, askFirst: askFirst)
+            settled = try await execute(context, holder: holder, askFirst: askFirst)
         } catch is LeaseHolder.Lost {
             logger.notice("lease lost to a newer holder; claiming again", metadata: [
                 "out_request_no": "\(context.key.outRequestNo)", "lease": "\(holder.lease)",
             ])
             return nil
         }
+        guard settled.stored else {
+            // A newer token holds the key: its outcome is the one of record, never ours.
+            logger.warning("lease lost before the outcome was stored; the stored outcome decides", metadata: [
+                "out_request_no": "\(context.key.outRequestNo)", "status": "\(settled.event.status.rawValue)",
+            ])
+            let record = try await storeCalls.run("record") { try await self.store.record(for: context.key) }
+            guard let record, record.state == .final else { return nil }
+            var replayed = ResultEventFactory.replay(record, context: context)
+            replayed.providerCalls = settled.calls
+            return replayed
+        }
+        return ResultEventFactory.outcome(of: settled.event, encoded: settled.encoded, providerCalls: settled.calls)
+    }
+
+    /// A decision's result event and whether the store took it as the outcome of record.
+    private struct Settled: Sendable {
+        var event: ResultEvent
+        var encoded: [UInt8]
+        var stored: Bool
+        var calls: Int
+    }
+
+    /// Turns `result` into its result event and stores it, fenced by the lease's token. Runs
+    /// shielded: in the shielded task of the attempt that decided, or in one of its own.
+    private func settle(
+        _ result: Decision, _ context: CommandContext, holder: LeaseHolder, flag: CancellationFlag
+    ) async throws -> Settled {
         let event = ResultEventFactory.event(
             context, status: result.status, data: result.data, error: result.error, attempts: result.attempts)
         let outcome = StoredOutcome(
@@ -74,32 +107,29 @@ struct CommandExecution: Sendable {
             reopenable: event.status == .failed && event.error?.retryable == true)
         let stored = try await withSpan(CommandSpans.storeOutcome) { span in
             span.updateAttributesIfRecording { $0["coupon.status"] = event.status.rawValue }
-            let stored = try await runShielded { flag in try await holder.complete(outcome, flag: flag) }
+            let stored = try await holder.complete(outcome, flag: flag)
             span.updateAttributesIfRecording { $0["coupon.stored"] = stored }
             return stored
         }
-        guard stored else {
-            // A newer token holds the key: its outcome is the one of record, never ours.
-            logger.warning("lease lost before the outcome was stored; the stored outcome decides", metadata: [
-                "out_request_no": "\(context.key.outRequestNo)", "status": "\(event.status.rawValue)",
-            ])
-            let record = try await storeCalls.run("record") { try await self.store.record(for: context.key) }
-            guard let record, record.state == .final else { return nil }
-            var replayed = ResultEventFactory.replay(record, context: context)
-            replayed.providerCalls = result.calls
-            return replayed
-        }
-        return ResultEventFactory.outcome(of: event, encoded: outcome.resultEvent, providerCalls: result.calls)
+        return Settled(event: event, encoded: outcome.resultEvent, stored: stored, calls: result.calls)
     }
 
-    private func execute(_ context: CommandContext, holder: LeaseHolder, askFirst: Bool) async throws -> Decision {
+    /// Settles a decision reached outside an attempt (an earlier holder's effect, retries used up).
+    private func settleShielded(_ result: Decision, _ context: CommandContext, holder: LeaseHolder) async throws -> Settled {
+        try await runShielded { flag in try await self.settle(result, context, holder: holder, flag: flag) }
+    }
+
+    private func execute(_ context: CommandContext, holder: LeaseHolder, askFirst: Bool) async throws -> Settled {
         let command = context.command
         if askFirst {
             // An earlier holder's attempt may have issued before it died or gave up.
             switch try await reconciler.findEarlierEffect(context, holder: holder) {
-            case .found(let data): return .succeeded(data, attempts: 1, calls: 0)
+            case .found(let data):
+                return try await settleShielded(.succeeded(data, attempts: 1, calls: 0), context, holder: holder)
             case .unknowable:
-                return .unknown("an earlier attempt may have issued the coupon and \(command.provider.rawValue) cannot be asked", calls: 0)
+                return try await settleShielded(
+                    .unknown("an earlier attempt may have issued the coupon and \(command.provider.rawValue) cannot be asked", calls: 0),
+                    context, holder: holder)
             case .notFound:
                 try await holder.recordNoEffect(flag: nil)
             }
@@ -114,16 +144,20 @@ struct CommandExecution: Sendable {
             _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt)
             calls += 1
             // From here the request may reach the provider: its answer is awaited and decided
-            // on whatever happens to this task; only a further attempt is skipped when cancelled.
-            let step = try await runShielded { [attempt, calls] flag in
-                try await self.attempt(context, holder: holder, attempt: attempt, calls: calls, flag: flag)
+            // on whatever happens to this task, and a decision is stored in the same shielded
+            // task; only a further attempt is skipped when cancelled.
+            let step = try await runShielded { [attempt, calls] flag -> SettledStep in
+                switch try await self.attempt(context, holder: holder, attempt: attempt, calls: calls, flag: flag) {
+                case .done(let result): return .settled(try await self.settle(result, context, holder: holder, flag: flag))
+                case .retry(let failure): return .retry(failure)
+                }
             }
             switch step {
-            case .done(let result):
-                return result
+            case .settled(let settled):
+                return settled
             case .retry(let failure):
                 guard let delay = retry.delay(afterAttempt: attempt, since: started) else {
-                    return .failed(failure.resultError, attempts: attempt, calls: calls)
+                    return try await settleShielded(.failed(failure.resultError, attempts: attempt, calls: calls), context, holder: holder)
                 }
                 metrics.retry(command: command, code: failure.code)
                 try await withSpan(CommandSpans.retryBackoff) { _ in try await Task.sleep(for: delay) }
