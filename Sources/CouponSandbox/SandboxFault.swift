@@ -9,6 +9,11 @@ public enum SandboxFault: Sendable, Hashable {
     /// Process the request (a coupon *is* issued), then hold the answer back until the
     /// client gives up: the ambiguous "timeout after sending" case.
     case timeoutAfterProcessing
+    /// Process the request (a coupon *is* issued), send the status, the headers and the first
+    /// half of the answer, then hold the rest until the client gives up: an answer that began
+    /// and never ended (a server or proxy that stalled mid-write). The client's timeout must
+    /// cover the whole answer, not only its head.
+    case answerStalls
     /// Hold the request this long before processing it (a coupon *is* issued then), and
     /// answer after: a client with a shorter timeout gives up while its request is still on
     /// its way, and the effect lands after it stopped waiting.

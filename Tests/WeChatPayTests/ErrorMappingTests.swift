@@ -133,6 +133,18 @@ struct ErrorMappingTests {
         }
     }
 
+    @Test("an answer that stops half-way ends at the call's timeout, retryable and ambiguous", .timeLimit(.minutes(1)))
+    func stalledAnswerAmbiguous() async throws {
+        try await WeChatFixture.with(trust: .publicKey) { fixture in
+            let client = try fixture.makeClient(configuration: WeChatPayClient.Configuration(timeout: .seconds(2)))
+            fixture.sandbox.faults.inject(.answerStalls, pathContains: "product-coupons")
+            let failure = try #require(await Self.failure { _ = try await Self.send(client, "ORD-stalled") })
+            #expect(failure.code == .providerUnavailable)
+            #expect(failure.retryable && failure.ambiguous)
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-stalled") == 1)
+        }
+    }
+
     @Test("a connection closed without an answer is retryable and ambiguous, and nothing was issued")
     func connectionResetAmbiguous() async throws {
         try await WeChatFixture.with { fixture in

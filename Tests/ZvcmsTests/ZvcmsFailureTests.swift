@@ -157,6 +157,24 @@ struct ZvcmsFailureTests {
         }
     }
 
+    @Test(
+        "an answer that stops half-way ends at the call's timeout: OUTCOME_UNKNOWN for an issue, retryable for a query",
+        .timeLimit(.minutes(1)))
+    func stalledAnswer() async throws {
+        try await ZvcmsFixture.withRunning { fixture in
+            let provider = fixture.provider(timeout: .milliseconds(500))
+            fixture.sandbox.faults.inject(.answerStalls)
+            let issue = try #require(await Self.failure(of: Self.issue("ORD-STALLED"), with: provider))
+            #expect(issue.code == .outcomeUnknown)
+            #expect(issue.ambiguous && !issue.retryable)
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-STALLED") == 1)
+            fixture.sandbox.faults.inject(.answerStalls)
+            let query = try #require(await Self.failure(of: Self.statusQuery, with: provider))
+            #expect(query.code == .providerUnavailable)
+            #expect(query.retryable && !query.ambiguous)
+        }
+    }
+
     @Test("a connection reset after sending is retryable for a query, OUTCOME_UNKNOWN for an issue")
     func connectionReset() async throws {
         try await ZvcmsFixture.withRunning { fixture in

@@ -1,8 +1,9 @@
+import Hummingbird
 import NIOCore
 import Synchronization
 
-/// Answers a sandbox holds back (the `.timeoutAfterProcessing` fault): the request was
-/// processed, and the client must see it time out.
+/// Answers a sandbox holds back (the `.timeoutAfterProcessing` and `.answerStalls` faults):
+/// the request was processed, and the client must see it time out.
 ///
 /// A held answer is let go when the client closes its connection, when the sandbox stops
 /// (`releaseAll`), or after `bound`, whichever comes first.
@@ -33,6 +34,20 @@ final class HeldAnswers: Sendable {
             channel.eventLoop.scheduleTask(in: TimeAmount(bound)) {
                 self.release(id)
             }
+        }
+    }
+
+    /// A body of `bytes` whose first half is sent at once and the rest only once the answer is
+    /// let go (`hold(until:bound:)`): the client sees the head and part of the answer, then
+    /// nothing more, and has to give up on its own.
+    func stalledBody(_ bytes: ByteBuffer, channel: any Channel, bound: Duration) -> ResponseBody {
+        ResponseBody(contentLength: bytes.readableBytes) { writer in
+            var rest = bytes
+            let firstHalf = rest.readSlice(length: bytes.readableBytes / 2) ?? ByteBuffer()
+            try await writer.write(firstHalf)
+            await self.hold(until: channel, bound: bound)
+            try await writer.write(rest)
+            try await writer.finish(nil)
         }
     }
 

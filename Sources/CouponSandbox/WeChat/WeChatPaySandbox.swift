@@ -158,7 +158,13 @@ public final class WeChatPaySandbox: Sendable {
         }
         record.status = answer.status
         let wrong: Bool = if case .wrongSignature? = fault { true } else { false }
-        return signed(answer, wrongSignature: wrong, skew: skew, record: &record)
+        var response = signed(answer, wrongSignature: wrong, skew: skew, record: &record)
+        if case .answerStalls? = fault {
+            // Processed and signed; the head and half the body go out, the rest is held.
+            response.body = server.held.stalledBody(
+                ByteBuffer(bytes: answer.body), channel: context.channel, bound: holdBound)
+        }
+        return response
     }
 
     private func route(method: String, target: String, mchid: String, body: [UInt8], now: Date) -> WeChatSandboxAnswer {

@@ -39,7 +39,7 @@ struct ZvcmsSandboxResponder: HTTPResponder {
             skewSeconds = seconds
         case .lateProcessing(let delay):
             try await Task.sleep(for: delay)
-        case .timeoutAfterProcessing, .wrongSignature, nil:
+        case .timeoutAfterProcessing, .answerStalls, .wrongSignature, nil:
             break
         }
 
@@ -54,6 +54,11 @@ struct ZvcmsSandboxResponder: HTTPResponder {
         case .timeoutAfterProcessing:
             // Processed; the answer is held until the client gives up and hangs up.
             await held.hold(until: context.channel, bound: .seconds(120))
+        case .answerStalls:
+            // Processed; the status, the headers and half the answer go out, the rest is held.
+            return Response(
+                status: .ok, headers: Self.answerHeaders,
+                body: held.stalledBody(answerBody(outcome), channel: context.channel, bound: .seconds(120)))
         case .wrongSignature:
             // zvcms answers are not signed; the closest failure is an answer that cannot be read.
             return Response(
@@ -112,7 +117,14 @@ struct ZvcmsSandboxResponder: HTTPResponder {
 
     // MARK: Answer
 
+    private static let answerHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+
     private func answer(status: HTTPResponse.Status, _ outcome: ZvcmsSandboxOutcome) -> Response {
+        Response(status: status, headers: Self.answerHeaders, body: .init(byteBuffer: answerBody(outcome)))
+    }
+
+    /// The JSON answer zvcms gives for `outcome`, with a fresh `traceId`.
+    private func answerBody(_ outcome: ZvcmsSandboxOutcome) -> ByteBuffer {
         let strings = configuration.scalarStyle == .strings
         var members: [String: JSONValue] = ["traceId": .string(UUID().uuidString.lowercased())]
         switch outcome {
@@ -126,10 +138,7 @@ struct ZvcmsSandboxResponder: HTTPResponder {
             members["code"] = strings ? .string(String(code)) : .integer(Int64(code))
             members["message"] = .string(message)
         }
-        let bytes = CanonicalJSON.bytes(of: .object(members))
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return ByteBuffer(bytes: CanonicalJSON.bytes(of: .object(members)))
     }
 
     private func text(_ value: JSONValue?) -> String? {

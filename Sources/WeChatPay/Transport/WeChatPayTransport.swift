@@ -32,10 +32,6 @@ struct WeChatPayTransport: Sendable {
     func send(
         method: HTTPMethod, baseURL: String, target: RequestTarget, headers: HTTPHeaders, body: [UInt8]?
     ) async throws(WeChatPayError) -> Response {
-        var request = HTTPClientRequest(url: baseURL + target.pathAndQuery)
-        request.method = method
-        request.headers = headers
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let host = Self.host(of: baseURL)
         let span = startSpan("\(method.rawValue) \(target.template)", ofKind: .client)
         defer { span.end() }
@@ -47,11 +43,24 @@ struct WeChatPayTransport: Sendable {
             }
         }
         do {
-            let response = try await httpClient.execute(request, timeout: timeout)
+            let request = try HTTPClient.Request(
+                url: baseURL + target.pathAndQuery, method: method, headers: headers,
+                body: body.map { .byteBuffer(ByteBuffer(bytes: $0)) })
+            // The deadline covers the whole answer, not only its head: an answer that stalls
+            // half-way ends at the timeout too.
+            let call = httpClient.execute(
+                request: request, delegate: ResponseAccumulator(request: request, maxBodySize: maxBodyBytes),
+                eventLoop: .indifferent, deadline: .now() + timeout, logger: nil)
+            let response = try await withTaskCancellationHandler {
+                try await call.futureResult.get()
+            } onCancel: {
+                call.cancel()
+            }
             if span.isRecording { span.attributes["http.response.status_code"] = Int(response.status.code) }
             if response.status.code >= 400 { span.setStatus(SpanStatus(code: .error)) }
-            let buffer = try await response.body.collect(upTo: maxBodyBytes)
-            return Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
+            return Response(
+                status: Int(response.status.code), headers: response.headers,
+                body: response.body.map { Array($0.readableBytesView) } ?? [])
         } catch {
             let failure = Self.classify(error, host: host)
             if span.isRecording { span.attributes["error.type"] = failure.traceName }

@@ -66,10 +66,6 @@ public struct ZvcmsClient: Sendable {
     /// Sends one signed request and returns the answer's `data` when zvcms says success.
     func send(_ call: ZvcmsCall, params: [String: JSONValue]) async throws(ZvcmsError) -> JSONValue {
         let (url, envelope) = envelope(for: call, params: params)
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        request.body = .bytes(ByteBuffer(bytes: envelope.encoded()))
 
         var logger = self.logger
         if logger.logLevel <= .debug {  // only debug lines use them: no metadata copy per call otherwise
@@ -85,20 +81,31 @@ public struct ZvcmsClient: Sendable {
             span.updateAttributes { attributes in
                 attributes["http.request.method"] = "POST"
                 attributes["url.template"] = template
-                attributes["server.address"] = request.url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
+                attributes["server.address"] = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
                     .map { String($0.split(separator: ":").first ?? $0) }
             }
         }
         let status: Int
         let body: ByteBuffer
         do {
-            // AsyncHTTPClient sets metadata on the logger of every request, which a stream handler
-            // formats at once: it gets ours only when its debug lines would be printed.
-            let requestLogger = logger.logLevel <= .debug ? logger : nil
-            let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: requestLogger)
+            let request = try HTTPClient.Request(
+                url: url, method: .POST, headers: ["Content-Type": "application/json; charset=utf-8"],
+                body: .byteBuffer(ByteBuffer(bytes: envelope.encoded())))
+            // The deadline covers the whole answer, not only its head: an answer that stalls
+            // half-way ends at the timeout too. AsyncHTTPClient sets metadata on the logger of
+            // every request, which a stream handler formats at once: it gets ours only when its
+            // debug lines would be printed.
+            let call = httpClient.execute(
+                request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
+                eventLoop: .indifferent, deadline: .now() + TimeAmount(timeout), logger: logger.logLevel <= .debug ? logger : nil)
+            let response = try await withTaskCancellationHandler {
+                try await call.futureResult.get()
+            } onCancel: {
+                call.cancel()
+            }
             status = Int(response.status.code)
             if span.isRecording { span.attributes["http.response.status_code"] = status }
-            body = try await response.body.collect(upTo: Self.maxResponseBytes)
+            body = response.body ?? ByteBuffer()
         } catch {
             let failure = ZvcmsError(transport: error)
             if span.isRecording { span.attributes["error.type"] = "transport" }

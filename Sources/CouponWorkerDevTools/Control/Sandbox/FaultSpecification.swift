@@ -4,8 +4,8 @@ import CouponSandbox
 /// "probability":0.05}` or `{"fault":"clock_skew","seconds":400}`.
 ///
 /// `fault` is one of `http_status` (with `status`), `timeout_after_processing`,
-/// `late_processing` (with `milliseconds`), `connection_reset`, `wrong_signature`,
-/// `clock_skew` (with `seconds`). `probability`
+/// `answer_stalls`, `late_processing` (with `milliseconds`), `connection_reset`,
+/// `wrong_signature`, `clock_skew` (with `seconds`). `probability`
 /// (0...1) is required in a mix and ignored when injecting.
 struct FaultSpecification: Decodable, Sendable {
     var fault: SandboxFault
@@ -27,6 +27,8 @@ struct FaultSpecification: Decodable, Sendable {
             fault = .httpStatus(status)
         case "timeout_after_processing":
             fault = .timeoutAfterProcessing
+        case "answer_stalls":
+            fault = .answerStalls
         case "late_processing":
             let milliseconds = try container.decode(Int.self, forKey: .milliseconds)
             guard milliseconds >= 0 else {
@@ -43,7 +45,7 @@ struct FaultSpecification: Decodable, Sendable {
             throw DecodingError.dataCorruptedError(
                 forKey: .fault, in: container,
                 debugDescription: "unknown fault \"\(name)\"; known: http_status, timeout_after_processing, "
-                    + "late_processing, connection_reset, wrong_signature, clock_skew")
+                    + "answer_stalls, late_processing, connection_reset, wrong_signature, clock_skew")
         }
         probability = try container.decodeIfPresent(Double.self, forKey: .probability)
         if let probability, !(0...1).contains(probability) {

@@ -1,5 +1,5 @@
 """Provider faults: both sandboxes fail at random -- 500/503, 429, timeouts after issuing,
-connection resets, wrong-signature answers, clock skew beyond 5 minutes -- plus a storm of
+answers that stall half-way after issuing, connection resets, wrong-signature answers, clock skew beyond 5 minutes -- plus a storm of
 503s in the middle. Results may be `failed` (retries exhausted, or a terminal answer) or
 `unknown` (an ambiguous zvcms issue); none may be missing and no coupon issued twice."""
 
@@ -21,6 +21,7 @@ FAULTS = {
     "http_503": {"fault": "http_status", "status": 503},
     "http_429": {"fault": "http_status", "status": 429},
     "timeout_after_processing": {"fault": "timeout_after_processing"},
+    "answer_stalls": {"fault": "answer_stalls"},
     "connection_reset": {"fault": "connection_reset"},
     "wrong_signature": {"fault": "wrong_signature"},
     "clock_skew_400s": {"fault": "clock_skew", "seconds": 400},
@@ -30,6 +31,7 @@ MIX = [
     dict(FAULTS["http_503"], probability=0.03),
     dict(FAULTS["http_429"], probability=0.03),
     dict(FAULTS["timeout_after_processing"], probability=0.02),
+    dict(FAULTS["answer_stalls"], probability=0.01),
     dict(FAULTS["connection_reset"], probability=0.02),
     dict(FAULTS["wrong_signature"], probability=0.02),
     dict(FAULTS["clock_skew_400s"], probability=0.02),
