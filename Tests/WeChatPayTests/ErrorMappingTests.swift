@@ -130,7 +130,13 @@ struct ErrorMappingTests {
         try await WeChatFixture.with(trust: .publicKey) { fixture in
             let client = try fixture.makeClient(configuration: WeChatPayClient.Configuration(timeout: .seconds(2)))
             fixture.sandbox.faults.inject(fault, pathContains: "product-coupons")
-            let failure = try #require(await Self.failure { _ = try await Self.send(client, "ORD-timeout") })
+            // The answer waits at the sandbox's gate until the coupon was issued: the issuance
+            // is then a fact, not a race with the client's timeout on a loaded runner.
+            fixture.sandbox.faults.gate.close(pathContains: "product-coupons")
+            async let outcome = Self.failure { _ = try await Self.send(client, "ORD-timeout") }
+            await fixture.sandbox.faults.gate.waitUntilHolding(1)
+            fixture.sandbox.faults.gate.open()
+            let failure = try #require(await outcome)
             #expect(failure.code == .providerUnavailable)
             #expect(failure.retryable && failure.ambiguous)
             #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-timeout") == 1)

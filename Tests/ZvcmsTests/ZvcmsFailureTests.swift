@@ -21,6 +21,19 @@ struct ZvcmsFailureTests {
         outRequestNo: "Q-1", operation: .zvcmsCouponStatus, merchant: nil,
         params: ["id": .string(ZvcmsFixture.existingCardID)])
 
+    /// The failure of an issue whose answer the sandbox holds at its gate until the coupon was
+    /// issued, so the issuance is counted after the fact, not raced against the client's
+    /// timeout (a loaded runner may process the request after the client gave up).
+    static func failureAfterProcessing(
+        of command: CouponCommand, with provider: ZvcmsCouponProvider, in fixture: ZvcmsFixture
+    ) async -> ProviderFailure? {
+        fixture.sandbox.faults.gate.close(pathContains: "issueCouponsToCustomer")
+        async let failure = Self.failure(of: command, with: provider)
+        await fixture.sandbox.faults.gate.waitUntilHolding(1)
+        fixture.sandbox.faults.gate.open()
+        return await failure
+    }
+
     /// The failure `command` ends in; the test fails if it succeeds.
     static func failure(of command: CouponCommand, with provider: ZvcmsCouponProvider) async -> ProviderFailure? {
         do {
@@ -146,7 +159,7 @@ struct ZvcmsFailureTests {
             fixture.sandbox.faults.inject(.timeoutAfterProcessing)
             let provider = fixture.provider(timeout: .milliseconds(500))
             let command = Self.issue("ORD-AMBIGUOUS")
-            let failure = try #require(await Self.failure(of: command, with: provider))
+            let failure = try #require(await Self.failureAfterProcessing(of: command, with: provider, in: fixture))
             #expect(failure.code == .outcomeUnknown)
             #expect(failure.ambiguous && !failure.retryable)
             // zvcms has no way to look the issue up again: the outcome stays unknown.
@@ -162,9 +175,9 @@ struct ZvcmsFailureTests {
         .timeLimit(.minutes(1)))
     func stalledAnswer() async throws {
         try await ZvcmsFixture.withRunning { fixture in
-            let provider = fixture.provider(timeout: .milliseconds(500))
+            let provider = fixture.provider(timeout: .seconds(2))
             fixture.sandbox.faults.inject(.answerStalls)
-            let issue = try #require(await Self.failure(of: Self.issue("ORD-STALLED"), with: provider))
+            let issue = try #require(await Self.failureAfterProcessing(of: Self.issue("ORD-STALLED"), with: provider, in: fixture))
             #expect(issue.code == .outcomeUnknown)
             #expect(issue.ambiguous && !issue.retryable)
             #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-STALLED") == 1)
