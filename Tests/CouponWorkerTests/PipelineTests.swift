@@ -249,7 +249,12 @@ struct PipelineTests {
     func ambiguousZvcmsIssueIsNeverResent() async throws {
         try await withPipeline(providerTimeout: .seconds(1)) { harness, _ in
             harness.sandboxes.zvcms.faults.inject(.timeoutAfterProcessing, pathContains: "issueCouponsToCustomer")
+            // The answer waits at the gate until the coupon was issued: the issuance below is a
+            // fact, not a race between the sandbox and the worker's timeout.
+            harness.sandboxes.zvcms.faults.gate.close(pathContains: "issueCouponsToCustomer")
             try await harness.send(WorkerHarness.zvcmsIssue("ORD-U-1"), key: "ORD-U-1")
+            await harness.sandboxes.zvcms.faults.gate.waitUntilHolding(1)
+            harness.sandboxes.zvcms.faults.gate.open()
             try await harness.downstream.wait(results: 1, deadLetters: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .unknown)
