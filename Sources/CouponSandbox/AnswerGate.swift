@@ -67,6 +67,14 @@ public final class AnswerGate: Sendable {
         }
     }
 
+    /// Waits until `count` requests in all have reached the closed gate (processed), then lets
+    /// every held answer go and holds no more: a test that counts effects after a client's
+    /// timeout counts them once they happened, not in a race with that timeout.
+    public func openWhenHolding(_ count: Int) async {
+        await waitUntilHolding(count)
+        open()
+    }
+
     /// Called by a sandbox after processing a request to `path` (or refusing it with an
     /// injected status), before answering it.
     func pass(path: String) async {

@@ -143,8 +143,7 @@ struct ExactlyOnceTests {
             // Held at the gate until issued: the issuance counted below is not raced.
             harness.sandboxes.zvcms.faults.gate.close(pathContains: Self.issuePaths[.zvcms]!)
             try await harness.send(Self.issue(.zvcms, key), key: key)
-            await harness.sandboxes.zvcms.faults.gate.waitUntilHolding(1)
-            harness.sandboxes.zvcms.faults.gate.open()
+            await harness.sandboxes.zvcms.faults.gate.openWhenHolding(1)
             try await harness.downstream.wait(results: 1, deadLetters: 1)
             try await harness.send(Self.issue(.zvcms, key), key: key)
             try await harness.downstream.wait(results: 2, deadLetters: 2)

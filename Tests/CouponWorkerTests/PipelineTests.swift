@@ -253,8 +253,7 @@ struct PipelineTests {
             // fact, not a race between the sandbox and the worker's timeout.
             harness.sandboxes.zvcms.faults.gate.close(pathContains: "issueCouponsToCustomer")
             try await harness.send(WorkerHarness.zvcmsIssue("ORD-U-1"), key: "ORD-U-1")
-            await harness.sandboxes.zvcms.faults.gate.waitUntilHolding(1)
-            harness.sandboxes.zvcms.faults.gate.open()
+            await harness.sandboxes.zvcms.faults.gate.openWhenHolding(1)
             try await harness.downstream.wait(results: 1, deadLetters: 1)
             let result = try #require(harness.downstream.results.first)
             #expect(result.status == .unknown)

@@ -134,8 +134,7 @@ struct ErrorMappingTests {
             // is then a fact, not a race with the client's timeout on a loaded runner.
             fixture.sandbox.faults.gate.close(pathContains: "product-coupons")
             async let outcome = Self.failure { _ = try await Self.send(client, "ORD-timeout") }
-            await fixture.sandbox.faults.gate.waitUntilHolding(1)
-            fixture.sandbox.faults.gate.open()
+            await fixture.sandbox.faults.gate.openWhenHolding(1)
             let failure = try #require(await outcome)
             #expect(failure.code == .providerUnavailable)
             #expect(failure.retryable && failure.ambiguous)

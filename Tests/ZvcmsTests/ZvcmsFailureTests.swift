@@ -29,8 +29,7 @@ struct ZvcmsFailureTests {
     ) async -> ProviderFailure? {
         fixture.sandbox.faults.gate.close(pathContains: "issueCouponsToCustomer")
         async let failure = Self.failure(of: command, with: provider)
-        await fixture.sandbox.faults.gate.waitUntilHolding(1)
-        fixture.sandbox.faults.gate.open()
+        await fixture.sandbox.faults.gate.openWhenHolding(1)
         return await failure
     }
 
