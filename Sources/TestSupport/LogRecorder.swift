@@ -13,13 +13,15 @@ public final class LogRecorder: Sendable {
     }
 
     private struct Waiter {
+        var id: Int
         var predicate: @Sendable (Record) -> Bool
-        var continuation: CheckedContinuation<Record, Never>
+        var continuation: CheckedContinuation<Record, any Error>
     }
 
     private struct State {
         var records: [Record] = []
         var waiters: [Waiter] = []
+        var nextWaiterID = 0
     }
 
     private let state = Mutex(State())
@@ -36,20 +38,35 @@ public final class LogRecorder: Sendable {
     /// Every record so far.
     public var records: [Record] { state.withLock { $0.records } }
 
-    /// Waits for the first record (past or future) matching `predicate`.
-    public func first(where predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
-        await withCheckedContinuation { continuation in
-            let found = state.withLock { state -> Record? in
-                if let record = state.records.first(where: predicate) { return record }
-                state.waiters.append(Waiter(predicate: predicate, continuation: continuation))
-                return nil
+    /// Waits for the first record (past or future) matching `predicate`; throws
+    /// `CancellationError` when the waiting task is cancelled (e.g. by a test's time limit), so
+    /// a record that never comes fails the test instead of hanging it.
+    public func first(where predicate: @escaping @Sendable (Record) -> Bool) async throws -> Record {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let found = state.withLock { state -> Result<Record, any Error>? in
+                    if let record = state.records.first(where: predicate) { return .success(record) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiters.append(Waiter(id: id, predicate: predicate, continuation: continuation))
+                    return nil
+                }
+                if let found { continuation.resume(with: found) }
             }
-            if let found { continuation.resume(returning: found) }
+        } onCancel: {
+            let cancelled = state.withLock { state -> CheckedContinuation<Record, any Error>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            cancelled?.resume(throwing: CancellationError())
         }
     }
 
     fileprivate func append(_ record: Record) {
-        let ready = state.withLock { state -> [CheckedContinuation<Record, Never>] in
+        let ready = state.withLock { state -> [CheckedContinuation<Record, any Error>] in
             state.records.append(record)
             let matching = state.waiters.filter { $0.predicate(record) }
             state.waiters.removeAll { $0.predicate(record) }

@@ -82,7 +82,7 @@ struct ExactlyOnceTests {
         enum Next: Sendable { case fenced, sentAgain }
         let (events, continuation) = AsyncStream.makeStream(of: Next.self)
         let fenced = Task {
-            _ = await logs.first { $0.message.contains("lease lost to a newer holder") }
+            _ = try await logs.first { $0.message.contains("lease lost to a newer holder") }
             continuation.yield(.fenced)
         }
         let sentAgain = Task {
@@ -93,7 +93,7 @@ struct ExactlyOnceTests {
         let next = await iterator.next()
         try #require(next == .fenced, "the stale holder sent again instead of being refused by the store")
         gate.open()
-        await fenced.value
+        try await fenced.value
         try await harness.downstream.wait(results: 2)
         let results = harness.downstream.results
         #expect(results.map(\.status) == [.succeeded, .succeeded])

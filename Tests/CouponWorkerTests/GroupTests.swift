@@ -45,7 +45,7 @@ struct GroupTests {
         try await expectEvent("the second instance's assignment") {
             // The worker's own line (it has a generation), logged once flow control has the
             // partitions; the Kafka layer logs the same words before it assigns them.
-            _ = await secondLogs.first { $0.message == "partitions assigned" && $0.metadata["generation"] != nil }
+            _ = try await secondLogs.first { $0.message == "partitions assigned" && $0.metadata["generation"] != nil }
         }
         #expect(second.status.assignedPartitions > 0, "the second instance was assigned partitions")
         for i in 20..<60 { try await harness.send(WorkerHarness.wechatIssue("ORD-G-\(i)"), key: "ORD-G-\(i)") }

@@ -85,7 +85,7 @@ struct ProducerTests {
         async let delivered = producer.send(KafkaOutgoingMessage(topic: topic, key: "k".bytes, value: "survives".bytes))
         // Event, not time: librdkafka reports that it could not talk to broker 2, the only
         // leader of the partition, so the record is pending on a failed broker.
-        _ = await logs.first { $0.message.contains("/2: ") && $0.facility == "FAIL" }
+        _ = try await logs.first { $0.message.contains("/2: ") && $0.facility == "FAIL" }
         try kafka.cluster.setBrokerUp(2)
 
         // Broker 2 is the partition's only leader (the mock never moves leaders), so this

@@ -57,11 +57,12 @@ private final class FirstOffer<Value: Sendable>: Sendable {
 /// Like ``finished(_:within:)``, the deadline only turns a hang into a named failure; a
 /// correct run never comes near it.
 func expectEvent(
-    _ name: String, within deadline: Duration = .seconds(60), _ event: @escaping @Sendable () async -> Void
+    _ name: String, within deadline: Duration = .seconds(60), _ event: @escaping @Sendable () async throws -> Void
 ) async throws {
-    let waiting = Task { await event() }
-    guard await finished(waiting, within: deadline) != nil else {
+    let waiting = Task { try await event() }
+    guard let outcome = await finished(waiting, within: deadline) else {
         waiting.cancel()
         throw Failure("waited \(deadline) for \(name); it never happened")
     }
+    try outcome.get()
 }
