@@ -149,6 +149,36 @@ struct ConsumerTests {
         await producer.shutdown(timeout: .seconds(5))
     }
 
+    @Test(
+        "resuming a partition sends its leader a request (which wakes librdkafka's idle fetcher), and the partition delivers",
+        .timeLimit(.minutes(1)))
+    func resumeNudgesTheLeader() async throws {
+        let kafka = try MockKafka()
+        let recorder = LogRecorder()
+        let topic = try kafka.createTopic(prefix: "nudge", partitions: 1)
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        let producer = try kafka.makeProducer()
+        let consumer = try KafkaConsumer(
+            configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: recorder.logger(label: "nudge"))
+        try consumer.subscribe(topics: [topic])
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "warm".bytes))
+        #expect(try await consumer.readOne()?.valueString == "warm")
+
+        try consumer.pause([partition])
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "held".bytes))
+        // The partition's only leader is idle now (its one partition is paused): librdkafka
+        // 2.0.2 would fetch "held" at that broker's next idle wake-up. The nudge asks the
+        // leader for the partition's latest offset; 2 (after "warm" and "held") is an answer
+        // only a broker can give.
+        try consumer.resume([partition])
+        let nudge = try await recorder.first { $0.message == "woke the leader of a resumed partition" }
+        #expect(nudge.metadata["kafka.partition"] == "\(partition)")
+        #expect(nudge.metadata["kafka.high_watermark"] == "2")
+        #expect(try await consumer.readOne()?.valueString == "held")
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
     @Test("buffered counts the records handed over by the poll thread and not read yet")
     func bufferedCountsUnreadRecords() async throws {
         let kafka = try MockKafka()

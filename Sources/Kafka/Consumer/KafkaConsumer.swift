@@ -14,6 +14,8 @@ public final class KafkaConsumer: Sendable {
     private let lifecycle = ClientLifecycle()
     private let lag: ConsumerLagStatistics
     private let logger: Logger
+    /// Wakes the leaders of resumed partitions (librdkafka 2.0.2 does not; see `LeaderNudger`).
+    private let nudger: LeaderNudger
 
     /// The records this consumer reads; the sequence ends after `close()` (or throws after a
     /// fatal consumer error).
@@ -55,6 +57,8 @@ public final class KafkaConsumer: Sendable {
         var clientLogger = logger
         clientLogger[metadataKey: "kafka.client"] = "\(handle.name)"
         self.logger = clientLogger
+        let nudger = LeaderNudger(handle: handle, lifecycle: lifecycle, logger: clientLogger)
+        self.nudger = nudger
 
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: KafkaConsumerMessage.self,
@@ -72,6 +76,7 @@ public final class KafkaConsumer: Sendable {
                 consumerQueue: consumerQueue,
                 lifecycle: lifecycle,
                 rebalance: rebalance,
+                nudger: nudger,
                 output: continuation,
                 window: window,
                 intakeWaitMilliseconds: configuration.intakeWaitMilliseconds,
@@ -137,7 +142,8 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Resumes fetching from `partitions`, from the last record handed out.
+    /// Resumes fetching from `partitions`, from the last record handed out, and wakes their
+    /// leaders so the fetch starts now (see `LeaderNudger`).
     public func resume(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
         try lifecycle.withLease { () throws(KafkaError) in
             let list = RDKafkaTopicPartitionList(partitions)
@@ -145,6 +151,7 @@ public final class KafkaConsumer: Sendable {
             try list.throwFirstError(operation: "resume")
             try Self.check(result, operation: "resume \(partitions)")
         }
+        nudger.nudge(partitions)
     }
 
     /// The partitions currently assigned to this consumer.
@@ -212,6 +219,7 @@ public final class KafkaConsumer: Sendable {
         consumerQueue: RDKafkaQueue,
         lifecycle: ClientLifecycle,
         rebalance: RebalanceHandler,
+        nudger: LeaderNudger,
         output: AsyncThrowingStream<KafkaConsumerMessage, any Error>.Continuation,
         window: IntakeWindow,
         intakeWaitMilliseconds: Int,
@@ -259,6 +267,7 @@ public final class KafkaConsumer: Sendable {
             logger.warning("consumer close failed", metadata: ["kafka.error": "\(KafkaErrorCode(closed).name)"])
         }
         output.finish()
+        nudger.stop()
         lifecycle.beginDestroying()
         consumerQueue.destroy()
         handle.destroy()
