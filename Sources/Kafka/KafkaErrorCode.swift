@@ -34,6 +34,8 @@ public struct KafkaErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let queueFull = KafkaErrorCode(RD_KAFKA_RESP_ERR__QUEUE_FULL)
     /// The message exceeds `message.max.bytes`.
     public static let messageSizeTooLarge = KafkaErrorCode(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+    /// A local operation (a query, a wake-up) did not finish within its timeout.
+    public static let timedOut = KafkaErrorCode(RD_KAFKA_RESP_ERR__TIMED_OUT)
     /// The message was not delivered within `message.timeout.ms`.
     public static let messageTimedOut = KafkaErrorCode(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT)
     /// The message was still queued when the producer shut down.

@@ -179,6 +179,39 @@ struct ConsumerTests {
         await producer.shutdown(timeout: .seconds(5))
     }
 
+    @Test(
+        "resuming a partition whose leader is down: the wake-up gives up at its timeout, and the consumer still closes",
+        .timeLimit(.minutes(1)))
+    func resumeWithLeaderDown() async throws {
+        let kafka = try MockKafka()
+        let recorder = LogRecorder()
+        let topic = try kafka.createTopic(prefix: "nudge-down", partitions: 1)
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        let groupID = MockKafka.uniqueName("group")
+        // The group's coordinator stays up; only the partition's leader goes down.
+        try kafka.cluster.setPartitionLeader(topic: topic, partition: 0, brokerID: 2)
+        try kafka.cluster.setGroupCoordinator(group: groupID, brokerID: 1)
+        let producer = try kafka.makeProducer()
+        let consumer = try KafkaConsumer(
+            configuration: kafka.consumerConfiguration(groupID: groupID), rebalanceListener: nil,
+            logger: recorder.logger(label: "nudge-down"))
+        try consumer.subscribe(topics: [topic])
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "warm".bytes))
+        #expect(try await consumer.readOne()?.valueString == "warm")
+
+        try consumer.pause([partition])
+        try kafka.cluster.setBrokerDown(2)
+        // librdkafka 2.0.2's watermark query would wait here for as long as the leader is
+        // down, holding the handle, and `close()` would wait for it (the suite hung so);
+        // the nudge's own timeout must end it.
+        try consumer.resume([partition])
+        let nudge = try await recorder.first { $0.message.hasPrefix("could not wake the leader") }
+        #expect(nudge.metadata["kafka.partition"] == "\(partition)")
+        #expect(nudge.metadata["kafka.error"] == "\(KafkaErrorCode.timedOut.name)")
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
     @Test("buffered counts the records handed over by the poll thread and not read yet")
     func bufferedCountsUnreadRecords() async throws {
         let kafka = try MockKafka()

@@ -16,9 +16,9 @@ import Synchronization
 /// ListOffsets for the latest offset (`rd_kafka_offsets_for_times` with `RD_KAFKA_OFFSET_END`,
 /// read-only, one request per leader for all partitions waiting). It blocks until answered or
 /// timed out, so it runs on a thread of its own, never on the poll thread or the cooperative
-/// pool. `rd_kafka_query_watermark_offsets` would do the same but its wait ignores its
-/// timeout (it waits for the request timeout, a minute by default, when a leader is down),
-/// and an answer in progress holds off the consumer's destruction. Best effort: a request
+/// pool. Not `rd_kafka_query_watermark_offsets`: in 2.0.2 its wait ignores its timeout (4 s
+/// for a 1 s timeout when the leader answers in 4 s; with the leader down it had not returned
+/// after 80 s), and a call in progress holds off the consumer's destruction. Best effort: a request
 /// that fails or times out leaves the partitions to the idle wake-up, as before.
 final class LeaderNudger: Sendable {
     private struct Pending {
