@@ -149,29 +149,42 @@ struct ConsumerTests {
         await producer.shutdown(timeout: .seconds(5))
     }
 
+    /// A consumer of a fresh one-partition topic led by broker `leader` (the group's
+    /// coordinator is broker 1), that has read "warm" and then paused the partition.
+    private func consumerPausedAfterWarmUp(
+        _ kafka: MockKafka, logs: LogRecorder, leader: Int32
+    ) async throws -> (KafkaConsumer, KafkaProducer, KafkaTopicPartition) {
+        let topic = try kafka.createTopic(prefix: "nudge", partitions: 1)
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        let groupID = MockKafka.uniqueName("group")
+        try kafka.cluster.setPartitionLeader(topic: topic, partition: 0, brokerID: leader)
+        try kafka.cluster.setGroupCoordinator(group: groupID, brokerID: 1)
+        let producer = try kafka.makeProducer()
+        let consumer = try KafkaConsumer(
+            configuration: kafka.consumerConfiguration(groupID: groupID), rebalanceListener: nil,
+            logger: logs.logger(label: "nudge"))
+        try consumer.subscribe(topics: [topic])
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "warm".bytes))
+        #expect(try await consumer.readOne()?.valueString == "warm")
+        try consumer.pause([partition])
+        return (consumer, producer, partition)
+    }
+
     @Test(
         "resuming a partition sends its leader a request (which wakes librdkafka's idle fetcher), and the partition delivers",
         .timeLimit(.minutes(1)))
     func resumeNudgesTheLeader() async throws {
         let kafka = try MockKafka()
-        let recorder = LogRecorder()
-        let topic = try kafka.createTopic(prefix: "nudge", partitions: 1)
-        let partition = KafkaTopicPartition(topic: topic, partition: 0)
-        let producer = try kafka.makeProducer()
-        let consumer = try KafkaConsumer(
-            configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: recorder.logger(label: "nudge"))
-        try consumer.subscribe(topics: [topic])
-        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "warm".bytes))
-        #expect(try await consumer.readOne()?.valueString == "warm")
-
-        try consumer.pause([partition])
-        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "held".bytes))
+        let logs = LogRecorder()
+        let (consumer, producer, partition) = try await consumerPausedAfterWarmUp(kafka, logs: logs, leader: 2)
+        _ = try await producer.send(
+            KafkaOutgoingMessage(topic: partition.topic, partition: 0, key: nil, value: "held".bytes))
         // The partition's only leader is idle now (its one partition is paused): librdkafka
         // 2.0.2 would fetch "held" at that broker's next idle wake-up. The nudge asks the
         // leader for the partition's latest offset; 2 (after "warm" and "held") is an answer
         // only a broker can give.
         try consumer.resume([partition])
-        let nudge = try await recorder.first { $0.message == "woke the leader of a resumed partition" }
+        let nudge = try await logs.first { $0.message == "woke the leader of a resumed partition" }
         #expect(nudge.metadata["kafka.partition"] == "\(partition)")
         #expect(nudge.metadata["kafka.high_watermark"] == "2")
         #expect(try await consumer.readOne()?.valueString == "held")
@@ -184,28 +197,14 @@ struct ConsumerTests {
         .timeLimit(.minutes(1)))
     func resumeWithLeaderDown() async throws {
         let kafka = try MockKafka()
-        let recorder = LogRecorder()
-        let topic = try kafka.createTopic(prefix: "nudge-down", partitions: 1)
-        let partition = KafkaTopicPartition(topic: topic, partition: 0)
-        let groupID = MockKafka.uniqueName("group")
-        // The group's coordinator stays up; only the partition's leader goes down.
-        try kafka.cluster.setPartitionLeader(topic: topic, partition: 0, brokerID: 2)
-        try kafka.cluster.setGroupCoordinator(group: groupID, brokerID: 1)
-        let producer = try kafka.makeProducer()
-        let consumer = try KafkaConsumer(
-            configuration: kafka.consumerConfiguration(groupID: groupID), rebalanceListener: nil,
-            logger: recorder.logger(label: "nudge-down"))
-        try consumer.subscribe(topics: [topic])
-        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, partition: 0, key: nil, value: "warm".bytes))
-        #expect(try await consumer.readOne()?.valueString == "warm")
-
-        try consumer.pause([partition])
+        let logs = LogRecorder()
+        let (consumer, producer, partition) = try await consumerPausedAfterWarmUp(kafka, logs: logs, leader: 2)
         try kafka.cluster.setBrokerDown(2)
-        // librdkafka 2.0.2's watermark query would wait here for as long as the leader is
-        // down, holding the handle, and `close()` would wait for it (the suite hung so);
-        // the nudge's own timeout must end it.
+        // librdkafka 2.0.2's watermark query (the nudge's first form) waits for as long as the
+        // leader is down, holding the handle, and `close()` waits for it; the nudge's own
+        // timeout must end it.
         try consumer.resume([partition])
-        let nudge = try await recorder.first { $0.message.hasPrefix("could not wake the leader") }
+        let nudge = try await logs.first { $0.message.hasPrefix("could not wake the leader") }
         #expect(nudge.metadata["kafka.partition"] == "\(partition)")
         #expect(nudge.metadata["kafka.error"] == "\(KafkaErrorCode.timedOut.name)")
         await consumer.close()
