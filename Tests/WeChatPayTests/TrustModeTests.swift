@@ -109,6 +109,26 @@ struct TrustModeTests {
         }
     }
 
+    @Test(
+        "a certificate download that fails before any business call leaves the issue unsent: retryable, not ambiguous",
+        arguments: [SandboxFault.wrongSignature, .httpStatus(503)])
+    func failedCertificateDownloadIsNotTheCallsFailure(fault: SandboxFault) async throws {
+        try await WeChatFixture.with(trust: .platformCertificates) { fixture in
+            fixture.sandbox.faults.inject(fault, pathContains: "v3/certificates")
+            do throws(WeChatPayError) {
+                _ = try await Self.send(fixture.client, "ORD-nocert")
+                Issue.record("the issue went through without trusted certificates")
+            } catch {
+                let failure = error.providerFailure
+                #expect(failure.retryable && !failure.ambiguous, "nothing was sent: a retry is safe (\(error))")
+            }
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-nocert") == 0)
+            // The next call downloads again and goes through.
+            _ = try await Self.send(fixture.client, "ORD-nocert")
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-nocert") == 1)
+        }
+    }
+
     @Test("an answer whose timestamp is too far from local time fails verification")
     func skewedAnswer() async throws {
         try await WeChatFixture.with(trust: .publicKey) { fixture in

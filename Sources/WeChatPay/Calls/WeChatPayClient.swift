@@ -152,7 +152,16 @@ public struct WeChatPayClient: Sendable {
     private func call<Response: Decodable>(
         _ method: HTTPMethod, _ target: RequestTarget, body: [UInt8]?, as type: Response.Type
     ) async throws(WeChatPayError) -> Response {
-        let serial = try await certificates.requestSerial(download: downloader)
+        let serial: String?
+        do {
+            serial = try await certificates.requestSerial(download: downloader)
+        } catch {
+            // Whatever failed was the certificate download: the business request has not left.
+            // A failure that would read as "may have been processed" (a timeout, a lost
+            // connection, a probe's signature) is the call's only as "certificates unavailable".
+            guard error.providerFailure.ambiguous else { throw error }
+            throw .certificatesUnavailable(reason: "the certificate download failed: \(error)")
+        }
         let response = try await exchange(method, target, body: body, wechatpaySerial: serial)
         do throws(ResponseVerificationFailure) {
             let signature: ResponseSignature
