@@ -36,9 +36,9 @@ struct ProviderAssemblyTests {
         #expect(directory.merchants(of: .zvcms) == ["default-rate", "own-rate"])
         let standard = try #require(directory.route(provider: .zvcms, merchant: "default-rate")).limiter
         #expect(standard.ratePerSecond == 10)
-        #expect(standard.burst == 10)
+        #expect(standard.burst == 1, "evenly spaced: a stored second of tokens would let 20 through in one second")
         let own = try #require(directory.route(provider: .zvcms, merchant: "own-rate")).limiter
         #expect(own.ratePerSecond == 4)
-        #expect(own.burst == 4)
+        #expect(own.burst == 1)
     }
 }

@@ -16,6 +16,13 @@ public enum ProviderAssembly {
     /// zvcms's documented limit: 10 requests/s per endpoint per account.
     public static let defaultZvcmsRate = 10.0
 
+    /// A profile's limiter: calls evenly spaced at `rate` per second, never a burst. A bucket
+    /// that stores a second's worth of tokens lets twice the rate through in one second (the
+    /// stored burst plus the refill), and zvcms documents its limit as 10 requests/s.
+    static func limiter(_ rate: Double) -> TokenBucket<ContinuousClock> {
+        TokenBucket(ratePerSecond: rate, burst: 1, clock: ContinuousClock())
+    }
+
     /// The routes of every profile in `settings`, their clients sharing `httpClient` (the
     /// caller owns it and shuts it down). Throws every problem at once.
     public static func directory(
@@ -39,9 +46,7 @@ public enum ProviderAssembly {
                 let client = WeChatCouponProvider(client: WeChatPayClient(
                     profile: profile, httpClient: httpClient, configuration: .init(timeout: timeout), logger: logger))
                 let rate = m.ratePerSecond ?? defaultWeChatRate
-                directory.add(
-                    .init(merchant: mchid, client: client, limiter: TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate)), clock: ContinuousClock())),
-                    for: .wechat)
+                directory.add(.init(merchant: mchid, client: client, limiter: limiter(rate)), for: .wechat)
             } catch {
                 problems.append("\(name) (\(mchid)): \(error)")
             }
@@ -62,9 +67,7 @@ public enum ProviderAssembly {
                     openID: openID, grantCode: grantCode, openKeyFile: keyFile,
                     baseURL: a.baseURL ?? "https://openapi.qmai.cn")
                 let client = ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout, logger: logger)
-                directory.add(
-                    .init(merchant: openID, client: client, limiter: TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate)), clock: ContinuousClock())),
-                    for: .zvcms)
+                directory.add(.init(merchant: openID, client: client, limiter: limiter(rate)), for: .zvcms)
             } catch {
                 problems.append("\(name) (\(openID)): \(error)")
             }
