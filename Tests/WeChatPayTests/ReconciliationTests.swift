@@ -45,6 +45,46 @@ struct ReconciliationTests {
         }
     }
 
+    @Test("a probe's signature on a read is retryable: the reconciliation's list call and a query; on the issue it stays ambiguous")
+    func probeOnReadIsRetryable() async throws {
+        try await WeChatFixture.with(trust: .publicKey) { fixture in
+            let provider = WeChatCouponProvider(client: fixture.client)
+            let issue = CouponCommand(
+                outRequestNo: "ORD-probe", operation: .wechatProductCouponSend, merchant: WeChatFixture.mchid,
+                params: ["openid": "oProbe", "appid": .string(WeChatFixture.appid), "stock_id": .string(WeChatFixture.stockID)])
+            fixture.sandbox.faults.inject(.wrongSignature, pathContains: "product-coupons")
+            do throws(ProviderFailure) {
+                _ = try await provider.execute(issue)
+                Issue.record("a probe's answer was accepted")
+            } catch {
+                #expect(error.ambiguous && !error.retryable, "the issue was processed: reconcile, never re-send")
+            }
+            fixture.sandbox.faults.inject(.wrongSignature, pathContains: "/coupons?")
+            do throws(ProviderFailure) {
+                _ = try await provider.reconcile(issue)
+                Issue.record("a probe's answer to the list call was accepted")
+            } catch {
+                #expect(error.retryable && !error.ambiguous)
+            }
+            let coupon = try #require(fixture.sandbox.coupons.first)
+            let expected: JSONValue = [
+                "coupon_code": .string(coupon.couponCode), "stock_id": .string(WeChatFixture.stockID), "out_request_no": "ORD-probe",
+            ]
+            #expect(try await provider.reconcile(issue) == .found(expected), "asked again, the list finds it")
+            let query = CouponCommand(
+                outRequestNo: "Q-probe", operation: .wechatStockGet, merchant: WeChatFixture.mchid,
+                params: ["stock_id": .string(WeChatFixture.stockID)])
+            fixture.sandbox.faults.inject(.wrongSignature, pathContains: "stocks")
+            do throws(ProviderFailure) {
+                _ = try await provider.execute(query)
+                Issue.record("a probe's answer to a query was accepted")
+            } catch {
+                #expect(error.retryable, "a query read again changes nothing")
+            }
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-probe") == 1)
+        }
+    }
+
     @Test("the provider reconciles a timed-out issue to the coupon it created")
     func providerReconcilesTimedOutIssue() async throws {
         try await WeChatFixture.with(trust: .publicKey) { fixture in

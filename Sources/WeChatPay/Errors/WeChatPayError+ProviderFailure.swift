@@ -41,6 +41,18 @@ extension WeChatPayError {
         }
     }
 
+    /// This error for a read (a query, the reconciliation's list call): an answer that may
+    /// have been processed — a probe's signature (`WECHATPAY/SIGNTEST/`), a timeout, an
+    /// unreadable body — is merely retryable, because reading again changes nothing.
+    public var readFailure: ProviderFailure {
+        var failure = providerFailure
+        if failure.ambiguous {
+            failure.ambiguous = false
+            failure.retryable = true
+        }
+        return failure
+    }
+
     private static func failure(for response: WeChatErrorResponse) -> ProviderFailure {
         var message = response.code.isEmpty ? "HTTP \(response.status)" : "\(response.code): \(response.message)"
         if let detail = response.detailSummary { message += " (\(detail))" }

@@ -23,7 +23,7 @@ public struct WeChatCouponProvider: CouponProviderClient {
         do throws(WeChatPayError) {
             return try await perform(command)
         } catch {
-            throw error.providerFailure
+            throw command.operation == .wechatProductCouponSend ? error.providerFailure : error.readFailure
         }
     }
 
@@ -45,7 +45,7 @@ public struct WeChatCouponProvider: CouponProviderClient {
             guard let coupon = found else { return .notFound }
             return .found(Self.issueData(stockID: coupon.stockID, couponCode: coupon.couponCode, outRequestNo: command.outRequestNo))
         } catch {
-            throw error.providerFailure
+            throw error.readFailure
         }
     }
 
