@@ -74,6 +74,23 @@ struct TrustModeTests {
         }
     }
 
+    @Test("a public-key client whose merchant is being migrated downloads the certificates at the first platform serial and verifies both kinds")
+    func publicKeyClientDuringMigration() async throws {
+        try await WeChatFixture.with(trust: .mixed) { fixture in
+            let key = try #require(fixture.sandboxPublicKey)
+            let profile = WeChatMerchantProfile(
+                mchid: fixture.profile.mchid, certificateSerial: fixture.profile.certificateSerial,
+                privateKey: fixture.profile.privateKey, apiV3Key: fixture.profile.apiV3Key,
+                trustMode: .publicKey(try WeChatPayPublicKey(id: key.id, pem: key.pemRepresentation)), baseURL: fixture.baseURL)
+            let client = WeChatPayClient(profile: profile, configuration: fixture.client.configuration)
+            for index in 0..<4 { _ = try await Self.send(client, "ORD-mig\(index)") }
+            let platform = try #require(fixture.sandbox.platformSerials.last)
+            let answerSerials = Set(fixture.sandbox.requests.filter { $0.target.contains("product-coupons") }.compactMap(\.answerSerial))
+            #expect(answerSerials == [key.id, platform], "the sandbox signed with both kinds")
+            #expect(await client.certificateDownloads == 1)
+        }
+    }
+
     @Test("a rotated platform certificate makes the client refresh once and carry on")
     func rotation() async throws {
         try await WeChatFixture.with(trust: .platformCertificates) { fixture in

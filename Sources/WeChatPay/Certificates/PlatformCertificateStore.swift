@@ -69,9 +69,13 @@ actor PlatformCertificateStore {
     }
 
     /// The key that signed under `serial`, refreshing the certificates once when unknown.
+    ///
+    /// In every mode: a merchant trusting the public key sees platform-certificate serials
+    /// while WeChat Pay migrates it ("both kinds of signature arrive: route by serial"), and
+    /// the first such answer makes it download the certificates, as any unknown serial does.
     func key(forSerial serial: String, download: @escaping Download) async throws(ResponseVerificationFailure) -> _RSA.Signing.PublicKey {
         if let known = lookup(serial) { return known }
-        guard mode.usesPlatformCertificates, !serial.hasPrefix(WeChatPayPublicKey.prefix) else {
+        guard !serial.hasPrefix(WeChatPayPublicKey.prefix) else {
             throw .unknownSerial(serial)
         }
         _ = try? await refresh(download: download)
@@ -131,7 +135,7 @@ actor PlatformCertificateStore {
 
     private func lookup(_ serial: String) -> _RSA.Signing.PublicKey? {
         if let publicKey = mode.publicKey, publicKey.id == serial { return publicKey.key }
-        guard mode.usesPlatformCertificates, let certificate = certificates[Self.normal(serial)],
+        guard let certificate = certificates[Self.normal(serial)],
             certificate.isValid(at: wallClock(), tolerance: clockSkew)
         else { return nil }
         return certificate.publicKey

@@ -2,9 +2,12 @@
 public enum WeChatTrustMode: Sendable {
     /// Platform certificates downloaded from `/v3/certificates` (the older scheme).
     case platformCertificates
-    /// Only the WeChat Pay public key (new merchants, whose `/v3/certificates` is 404).
+    /// The WeChat Pay public key (new merchants, whose `/v3/certificates` is 404). An answer
+    /// signed under a platform serial (a merchant being migrated) makes the client download
+    /// the platform certificates once, like any unknown serial, and route by serial after.
     case publicKey(WeChatPayPublicKey)
-    /// Migration: responses signed by either; each is routed by its `Wechatpay-Serial`.
+    /// Migration: responses signed by either; each is routed by its `Wechatpay-Serial`, and
+    /// the certificates are downloaded up front and refreshed on schedule.
     case mixed(WeChatPayPublicKey)
 
     var publicKey: WeChatPayPublicKey? {
@@ -12,11 +15,6 @@ public enum WeChatTrustMode: Sendable {
         case .platformCertificates: nil
         case .publicKey(let key), .mixed(let key): key
         }
-    }
-
-    var usesPlatformCertificates: Bool {
-        if case .publicKey = self { return false }
-        return true
     }
 
     /// A short name for logs and descriptions.
