@@ -141,4 +141,15 @@ struct ClientRoundTripTests {
             #expect(stock.totalSendNum == 1)
         }
     }
+
+    @Test("a stock answer with only the documented fields, a null rule and a counter as text decodes, keeping the whole object")
+    func stockWithOnlyDocumentedFields() throws {
+        let body = #"{"stock_state":"RUNNING","stock_send_rule":null,"send_count_information":{"total_send_num":"3"}}"#
+        let stock = try JSONDecoder().decode(Stock.self, from: Data(body.utf8))
+        #expect(stock.stockID == nil)
+        #expect(stock.stockState == .running)
+        #expect(stock.maxCoupons == nil)
+        #expect(stock.totalSendNum == nil)
+        #expect(stock.json["send_count_information"]?["total_send_num"] == "3")
+    }
 }

@@ -3,9 +3,12 @@ import CouponModel
 /// A merchant-coupon stock (`GET /v3/marketing/busifavor/stocks/{stock_id}`).
 ///
 /// Typed: identity, state and the counters that tell whether more coupons can be sent;
-/// `json` keeps the whole object (rules, display pattern, fields added later).
+/// `json` keeps the whole object (rules, display pattern, fields added later). The docs
+/// promise only `stock_state`, `stock_send_rule` and `send_count_information`, so every typed
+/// field is optional and one that is missing, null or of another type is left out rather
+/// than failing a good answer.
 public struct Stock: Sendable, Hashable, Decodable {
-    public var stockID: String
+    public var stockID: String?
     public var stockName: String?
     public var stockState: StockState?
     public var stockType: StockType?
@@ -40,19 +43,17 @@ public struct Stock: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        stockID = try c.decode(String.self, forKey: .stockID)
-        stockName = try c.decodeIfPresent(String.self, forKey: .stockName)
-        stockState = try c.decodeIfPresent(StockState.self, forKey: .stockState)
-        stockType = try c.decodeIfPresent(StockType.self, forKey: .stockType)
-        belongMerchant = try c.decodeIfPresent(String.self, forKey: .belongMerchant)
-        if c.contains(.sendRule) {
-            let rule = try c.nestedContainer(keyedBy: SendRuleKeys.self, forKey: .sendRule)
-            maxCoupons = try rule.decodeIfPresent(Int.self, forKey: .maxCoupons)
-            maxCouponsPerUser = try rule.decodeIfPresent(Int.self, forKey: .maxCouponsPerUser)
+        stockID = try? c.decodeIfPresent(String.self, forKey: .stockID)
+        stockName = try? c.decodeIfPresent(String.self, forKey: .stockName)
+        stockState = try? c.decodeIfPresent(StockState.self, forKey: .stockState)
+        stockType = try? c.decodeIfPresent(StockType.self, forKey: .stockType)
+        belongMerchant = try? c.decodeIfPresent(String.self, forKey: .belongMerchant)
+        if let rule = try? c.nestedContainer(keyedBy: SendRuleKeys.self, forKey: .sendRule) {
+            maxCoupons = try? rule.decodeIfPresent(Int.self, forKey: .maxCoupons)
+            maxCouponsPerUser = try? rule.decodeIfPresent(Int.self, forKey: .maxCouponsPerUser)
         }
-        if c.contains(.sendCount) {
-            let count = try c.nestedContainer(keyedBy: SendCountKeys.self, forKey: .sendCount)
-            totalSendNum = try count.decodeIfPresent(Int.self, forKey: .totalSendNum)
+        if let count = try? c.nestedContainer(keyedBy: SendCountKeys.self, forKey: .sendCount) {
+            totalSendNum = try? count.decodeIfPresent(Int.self, forKey: .totalSendNum)
         }
         json = try JSONValue(from: decoder)
     }
