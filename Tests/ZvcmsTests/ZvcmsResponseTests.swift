@@ -59,4 +59,18 @@ struct ZvcmsResponseTests {
             #expect(throws: ZvcmsError.self) { try ZvcmsResponse.decode(Array(body.utf8)) }
         }
     }
+
+    @Test("a successful issue answer whose data is not an object is still a success, its data kept under \"data\"")
+    func issueSuccessWithoutObjectData() throws {
+        for body in [#"{"status":true,"code":0,"message":"ok","data":null}"#, #"{"status":true,"code":0,"message":"ok"}"#,
+                     #"{"status":true,"code":0,"message":"ok","data":["C1","C2"]}"#] {
+            let answer = try ZvcmsResponse.decode(Array(body.utf8))
+            #expect(answer.isSuccess)
+            let issued = IssuedCoupons(json: answer.data)
+            #expect(issued.fields["data"] == answer.data, "\(body)")
+            #expect(issued.cardID == nil)
+        }
+        let object = try ZvcmsResponse.decode(Array(#"{"status":true,"code":0,"data":{"cardId":"C9","num":1}}"#.utf8))
+        #expect(IssuedCoupons(json: object.data).cardID == "C9")
+    }
 }

@@ -60,7 +60,7 @@ public struct ZvcmsClient: Sendable {
     /// Issues coupons (API 3.0 `coupon/issueCouponsToCustomer`). Not idempotent at zvcms:
     /// on `.noAnswer`, `.httpStatus(5xx)` or `.undecodableResponse` coupons may have been issued.
     public func issueCoupons(_ request: CouponIssueRequest) async throws(ZvcmsError) -> IssuedCoupons {
-        try IssuedCoupons(json: try await send(.issueCoupons, params: request.params(fields: account.endpoints.issueFields)))
+        IssuedCoupons(json: try await send(.issueCoupons, params: request.params(fields: account.endpoints.issueFields)))
     }
 
     /// Sends one signed request and returns the answer's `data` when zvcms says success.

@@ -1,12 +1,15 @@
 import CouponModel
 
-/// What `coupon/issueCouponsToCustomer` answers: `{cardId, cardIdList, num}`.
+/// What `coupon/issueCouponsToCustomer` answers: `{cardId, cardIdList, num}` (*assumption*).
+///
+/// The answer said success (`status` true, `code` 0), so the coupons were issued whatever
+/// `data` looks like: data that is not an object (null, absent, a list) is kept under
+/// `"data"` rather than turning a definite success into an unknown outcome.
 public struct IssuedCoupons: Sendable, Hashable {
     public var fields: [String: JSONValue]
 
-    init(json: JSONValue) throws(ZvcmsError) {
-        guard let object = json.objectValue else { throw .undecodableResponse(reason: "issue data is not an object") }
-        fields = object
+    init(json: JSONValue) {
+        fields = json.objectValue ?? ["data": json]
     }
 
     /// The first issued coupon code.
