@@ -211,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "CouponWorkerRuntimeTests",
             dependencies: [
-                "CouponWorkerRuntime", "CouponWorker", "CouponSandbox", "TestSupport",
+                "CouponWorkerRuntime", "CouponWorker", "CouponSandbox", "TestSupport", "Zvcms",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CouponWorker
 import Logging
 import Testing
+import Zvcms
 
 @testable import CouponWorkerRuntime
 
@@ -40,5 +41,26 @@ struct ProviderAssemblyTests {
         let own = try #require(directory.route(provider: .zvcms, merchant: "own-rate")).limiter
         #expect(own.ratePerSecond == 4)
         #expect(own.burst == 1)
+    }
+
+    @Test("a zvcms account's endpoints override the assumed paths and issue field names one by one; the rest keep their defaults")
+    func zvcmsEndpointsFromSettings() async throws {
+        let folder = try ConfigFolder()
+        let key = try folder.write("open-key", "zvcms-open-key\n")
+        let json = #"""
+            {"zvcms":{"accounts":[{"open_id":"oid","grant_code":"gc","open_key_file":"\#(key)","base_url":"http://127.0.0.1:9",
+             "endpoints":{"issue_path":"coupon/sendToCustomer","issue_fields":{"biz_id":"outBizNo"}}}]}}
+            """#
+        let configFile = try folder.write("config.json", json)
+        let settings = try WorkerSettings.load(file: configFile, environment: [:])
+        let directory = try await Self.directory(settings)
+        let route = try #require(directory.route(provider: .zvcms, merchant: "oid"))
+        let endpoints = try #require(route.client as? ZvcmsCouponProvider).client.account.endpoints
+        #expect(endpoints.issuePath == "coupon/sendToCustomer")
+        #expect(endpoints.issueFields.bizID == "outBizNo")
+        let defaults = ZvcmsEndpoints()
+        #expect(endpoints.couponStatusPath == defaults.couponStatusPath)
+        #expect(endpoints.issueFields.couponID == defaults.issueFields.couponID)
+        #expect(endpoints.v3Prefix == defaults.v3Prefix)
     }
 }

@@ -65,7 +65,7 @@ public enum ProviderAssembly {
                 let rate = a.ratePerSecond ?? defaultZvcmsRate
                 let account = try ZvcmsAccount.load(
                     openID: openID, grantCode: grantCode, openKeyFile: keyFile,
-                    baseURL: a.baseURL ?? "https://openapi.qmai.cn")
+                    baseURL: a.baseURL ?? "https://openapi.qmai.cn", endpoints: endpoints(a.endpoints))
                 let client = ZvcmsCouponProvider(account: account, httpClient: httpClient, timeout: timeout, logger: logger)
                 directory.add(.init(merchant: openID, client: client, limiter: limiter(rate)), for: .zvcms)
             } catch {
@@ -77,5 +77,25 @@ public enum ProviderAssembly {
         }
         guard problems.isEmpty else { throw ConfigurationProblems(problems) }
         return directory
+    }
+
+    /// zvcms's defaults with what `settings` overrides.
+    static func endpoints(_ settings: WorkerSettings.ZvcmsEndpointSettings?) -> ZvcmsEndpoints {
+        var endpoints = ZvcmsEndpoints()
+        guard let settings else { return endpoints }
+        if let value = settings.v2Path { endpoints.v2Path = value }
+        if let value = settings.v3Prefix { endpoints.v3Prefix = value }
+        if let value = settings.userUseCouponAction { endpoints.userUseCouponAction = value }
+        if let value = settings.customerCouponsPath { endpoints.customerCouponsPath = value }
+        if let value = settings.couponStatusPath { endpoints.couponStatusPath = value }
+        if let value = settings.issuePath { endpoints.issuePath = value }
+        if let fields = settings.issueFields {
+            if let value = fields.bizID { endpoints.issueFields.bizID = value }
+            if let value = fields.couponID { endpoints.issueFields.couponID = value }
+            if let value = fields.customerID { endpoints.issueFields.customerID = value }
+            if let value = fields.num { endpoints.issueFields.num = value }
+            if let value = fields.thirdChannel { endpoints.issueFields.thirdChannel = value }
+        }
+        return endpoints
     }
 }

@@ -169,22 +169,66 @@ public struct WorkerSettings: Codable, Sendable {
         public var openKeyFile: String?
         public var baseURL: String?
         public var ratePerSecond: Double?
+        /// The calls no public source confirms (README "zvcms assumptions"), per account.
+        public var endpoints: ZvcmsEndpointSettings?
 
         enum CodingKeys: String, CodingKey {
             case openID = "open_id", grantCode = "grant_code", openKeyFile = "open_key_file"
-            case baseURL = "base_url", ratePerSecond = "rate_per_second"
+            case baseURL = "base_url", ratePerSecond = "rate_per_second", endpoints
         }
 
         /// One account; `ProviderAssembly` names every required field that is missing.
         public init(
             openID: String? = nil, grantCode: String? = nil, openKeyFile: String? = nil, baseURL: String? = nil,
-            ratePerSecond: Double? = nil
+            ratePerSecond: Double? = nil, endpoints: ZvcmsEndpointSettings? = nil
         ) {
             self.openID = openID
             self.grantCode = grantCode
             self.openKeyFile = openKeyFile
             self.baseURL = baseURL
             self.ratePerSecond = ratePerSecond
+            self.endpoints = endpoints
+        }
+    }
+
+    /// `zvcms.accounts[].endpoints`: the paths, the v2 action and the issue's field names the
+    /// zvcms docs mark as assumptions. Each one left out keeps its default.
+    public struct ZvcmsEndpointSettings: Codable, Sendable {
+        public var v2Path: String?
+        public var v3Prefix: String?
+        public var userUseCouponAction: String?
+        public var customerCouponsPath: String?
+        public var couponStatusPath: String?
+        public var issuePath: String?
+        public var issueFields: ZvcmsIssueFieldSettings?
+
+        enum CodingKeys: String, CodingKey {
+            case v2Path = "v2_path", v3Prefix = "v3_prefix", userUseCouponAction = "user_use_coupon_action"
+            case customerCouponsPath = "customer_coupons_path", couponStatusPath = "coupon_status_path"
+            case issuePath = "issue_path", issueFields = "issue_fields"
+        }
+
+        public init(issuePath: String? = nil, issueFields: ZvcmsIssueFieldSettings? = nil) {
+            self.issuePath = issuePath
+            self.issueFields = issueFields
+        }
+    }
+
+    /// `zvcms.accounts[].endpoints.issue_fields`: the issue request's field names.
+    public struct ZvcmsIssueFieldSettings: Codable, Sendable {
+        public var bizID: String?
+        public var couponID: String?
+        public var customerID: String?
+        public var num: String?
+        public var thirdChannel: String?
+
+        enum CodingKeys: String, CodingKey {
+            case bizID = "biz_id", couponID = "coupon_id", customerID = "customer_id", num
+            case thirdChannel = "third_channel"
+        }
+
+        public init(bizID: String? = nil) {
+            self.bizID = bizID
         }
     }
 
