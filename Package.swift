@@ -189,7 +189,11 @@ let package = Package(
         ),
         .testTarget(name: "CouponModelTests", dependencies: ["CouponModel", "TestSupport"]),
         .testTarget(
-            name: "WeChatPayTests", dependencies: ["WeChatPay", "CouponModel", "CouponSandbox", "TestSupport"],
+            name: "WeChatPayTests",
+            dependencies: [
+                "WeChatPay", "CouponModel", "CouponSandbox", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Interop/wechatpay_sdk_check.py"]
         ),
         .testTarget(

@@ -1,4 +1,6 @@
+import CouponModel
 import CouponSandbox
+import Crypto
 import Foundation
 import TestSupport
 import Testing
@@ -116,6 +118,30 @@ struct PlatformCertificateTests {
             return
         }
         #expect(reason.contains(expired.serialNumber) && reason.contains("expired"))
+    }
+
+    @Test("a certificate listed under a serial_no other than its own is kept under both names instead of failing the download")
+    func listedSerialDiffersFromTheCertificates() throws {
+        let platform = try WeChatPlatformKey.generate()
+        let apiV3Key = "0123456789abcdef0123456789ABCDEF"
+        let nonce = "abcdefghijkl"
+        let sealed = try AES.GCM.seal(
+            Array(platform.certificatePEM.utf8), using: SymmetricKey(data: Array(apiV3Key.utf8)),
+            nonce: AES.GCM.Nonce(data: Array(nonce.utf8)), authenticating: Array("certificate".utf8))
+        let listing: JSONValue = [
+            "data": [[
+                "serial_no": "PLATFORM-SERIAL-1", "effective_time": "2026-01-01T00:00:00+08:00",
+                "expire_time": "2031-01-01T00:00:00+08:00",
+                "encrypt_certificate": [
+                    "algorithm": "AEAD_AES_256_GCM", "nonce": .string(nonce), "associated_data": "certificate",
+                    "ciphertext": .string((sealed.ciphertext + sealed.tag).base64EncodedString()),
+                ],
+            ]],
+        ]
+        let list = try JSONDecoder().decode(PlatformCertificateList.self, from: JSONEncoder().encode(listing))
+        let kept = try list.certificates(apiV3Key: try APIv3Key(apiV3Key), now: Date(), tolerance: 300)
+        #expect(kept.map(\.serialNumber) == [platform.serial, "PLATFORM-SERIAL-1"])
+        #expect(Set(kept.map { $0.publicKey.derRepresentation }).count == 1, "one key under two names")
     }
 
     @Test("a certificate whose key is not RSA is refused as notRSA")

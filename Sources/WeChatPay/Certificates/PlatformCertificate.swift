@@ -9,8 +9,9 @@ import _CryptoExtras
 /// (decrypted with the merchant's APIv3 key from an answer verified with it), as in the
 /// official SDKs, so the certificate's own signature chain is not checked.
 public struct PlatformCertificate: Sendable {
-    /// The serial in upper-case hex without leading zero bytes, as `Wechatpay-Serial` carries it.
-    public let serialNumber: String
+    /// The serial in upper-case hex without leading zero bytes, as `Wechatpay-Serial` carries
+    /// it; or the `serial_no` a certificate listing gave it (``named(_:)``).
+    public private(set) var serialNumber: String
     public let publicKey: _RSA.Signing.PublicKey
     /// The certificate's validity window (X.509 `notBefore` / `notAfter`).
     public let notValidBefore: Date
@@ -57,6 +58,14 @@ public struct PlatformCertificate: Sendable {
         self.publicKey = key
         self.notValidBefore = certificate.notValidBefore
         self.notValidAfter = certificate.notValidAfter
+    }
+
+    /// This certificate under another serial: the one `/v3/certificates` listed it with, which
+    /// answers carry in `Wechatpay-Serial` when it differs from the certificate's own.
+    func named(_ serial: String) -> PlatformCertificate {
+        var copy = self
+        copy.serialNumber = serial
+        return copy
     }
 
     /// Whether `now` lies in the validity window, widened by `tolerance` on both sides.

@@ -16,7 +16,9 @@ struct PlatformCertificateList: Decodable {
     /// Decrypts and parses every entry, and keeps those valid at `now` (± `tolerance`).
     ///
     /// One unreadable entry fails the whole list: a partial trust store would hide a wrong
-    /// APIv3 key until the next rotation.
+    /// APIv3 key until the next rotation. A certificate listed under a `serial_no` other than
+    /// its own serial is kept under both: the docs key certificates by the listed serial, some
+    /// SDKs by the certificate's, and answers must verify either way.
     func certificates(apiV3Key: APIv3Key, now: Date, tolerance: TimeInterval) throws(WeChatPayError) -> [PlatformCertificate] {
         var parsed: [PlatformCertificate] = []
         for entry in data {
@@ -27,11 +29,10 @@ struct PlatformCertificateList: Decodable {
             } catch {
                 throw .certificatesUnavailable(reason: error.description)
             }
-            guard Self.sameSerial(certificate.serialNumber, entry.serial_no) else {
-                throw .certificatesUnavailable(
-                    reason: "listed serial \(entry.serial_no) differs from the certificate's \(certificate.serialNumber)")
-            }
             parsed.append(certificate)
+            if !Self.sameSerial(certificate.serialNumber, entry.serial_no) {
+                parsed.append(certificate.named(entry.serial_no))
+            }
         }
         return try Self.valid(parsed, at: now, tolerance: tolerance)
     }
