@@ -37,10 +37,11 @@ struct ProviderAssemblyTests {
         #expect(directory.merchants(of: .zvcms) == ["default-rate", "own-rate"])
         let standard = try #require(directory.route(provider: .zvcms, merchant: "default-rate")).limiter
         #expect(standard.ratePerSecond == 10)
-        #expect(standard.burst == 1, "evenly spaced: a stored second of tokens would let 20 through in one second")
+        #expect(standard.burst == 1, "one at a time: a stored second of tokens would let 20 through in one second")
         let own = try #require(directory.route(provider: .zvcms, merchant: "own-rate")).limiter
         #expect(own.ratePerSecond == 4)
         #expect(own.burst == 1)
+        #expect(ProviderAssembly.limiter(500).burst == 5, "WeChat's default: a hundredth of a second's calls at once")
     }
 
     @Test("a zvcms account's endpoints override the assumed paths and issue field names one by one; the rest keep their defaults")

@@ -16,11 +16,13 @@ public enum ProviderAssembly {
     /// zvcms's documented limit: 10 requests/s per endpoint per account.
     public static let defaultZvcmsRate = 10.0
 
-    /// A profile's limiter: calls evenly spaced at `rate` per second, never a burst. A bucket
-    /// that stores a second's worth of tokens lets twice the rate through in one second (the
-    /// stored burst plus the refill), and zvcms documents its limit as 10 requests/s.
+    /// A profile's limiter: calls spaced at `rate` per second, at most a hundredth of a
+    /// second's worth at once (one call at zvcms's 10/s). A bucket that stores a second's worth
+    /// of tokens lets twice the rate through in one second (the stored burst plus the refill),
+    /// and zvcms documents its limit as 10 requests/s; a bucket of one would make every call
+    /// at a high rate (a benchmark's) wait microseconds on a timer.
     static func limiter(_ rate: Double) -> TokenBucket<ContinuousClock> {
-        TokenBucket(ratePerSecond: rate, burst: 1, clock: ContinuousClock())
+        TokenBucket(ratePerSecond: rate, burst: max(1, Int(rate / 100)), clock: ContinuousClock())
     }
 
     /// The routes of every profile in `settings`, their clients sharing `httpClient` (the
