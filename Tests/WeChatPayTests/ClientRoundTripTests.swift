@@ -152,4 +152,12 @@ struct ClientRoundTripTests {
         #expect(stock.totalSendNum == nil)
         #expect(stock.json["send_count_information"]?["total_send_num"] == "3")
     }
+
+    @Test("a coupon with only its code decodes; stock id, state and the rest are left out, the whole object kept")
+    func couponWithOnlyItsCode() throws {
+        let coupon = try JSONDecoder().decode(UserCoupon.self, from: Data(#"{"coupon_code":"C-1","coupon_state":null,"use_time":7}"#.utf8))
+        #expect(coupon.couponCode == "C-1")
+        #expect(coupon.stockID == nil && coupon.couponState == nil && coupon.useTime == nil)
+        #expect(coupon.json["use_time"] == 7)
+    }
 }

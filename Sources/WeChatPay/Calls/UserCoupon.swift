@@ -3,11 +3,13 @@ import CouponModel
 /// A coupon in a user's wallet, as the list and detail calls return it.
 ///
 /// The fields the worker reasons about are typed; `json` keeps the whole object as sent
-/// (rules, display patterns, fields added later), so nothing is lost in a result.
+/// (rules, display patterns, fields added later), so nothing is lost in a result. Only
+/// `coupon_code` is required: the docs list no fields of the detail call, and a coupon
+/// without a stock id or a state is still the user's coupon.
 public struct UserCoupon: Sendable, Hashable, Decodable {
     public var couponCode: String
-    public var stockID: String
-    public var couponState: CouponState
+    public var stockID: String?
+    public var couponState: CouponState?
     /// The `out_request_no` the coupon was issued under: what reconciliation matches on.
     public var sendRequestNo: String?
     public var stockName: String?
@@ -39,17 +41,17 @@ public struct UserCoupon: Sendable, Hashable, Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         couponCode = try c.decode(String.self, forKey: .couponCode)
-        stockID = try c.decode(String.self, forKey: .stockID)
-        couponState = try c.decode(CouponState.self, forKey: .couponState)
-        sendRequestNo = try c.decodeIfPresent(String.self, forKey: .sendRequestNo)
-        stockName = try c.decodeIfPresent(String.self, forKey: .stockName)
-        stockType = try c.decodeIfPresent(StockType.self, forKey: .stockType)
-        belongMerchant = try c.decodeIfPresent(String.self, forKey: .belongMerchant)
-        useRequestNo = try c.decodeIfPresent(String.self, forKey: .useRequestNo)
-        availableStartTime = try c.decodeIfPresent(String.self, forKey: .availableStartTime)
-        expireTime = try c.decodeIfPresent(String.self, forKey: .expireTime)
-        receiveTime = try c.decodeIfPresent(String.self, forKey: .receiveTime)
-        useTime = try c.decodeIfPresent(String.self, forKey: .useTime)
+        stockID = try? c.decodeIfPresent(String.self, forKey: .stockID)
+        couponState = try? c.decodeIfPresent(CouponState.self, forKey: .couponState)
+        sendRequestNo = try? c.decodeIfPresent(String.self, forKey: .sendRequestNo)
+        stockName = try? c.decodeIfPresent(String.self, forKey: .stockName)
+        stockType = try? c.decodeIfPresent(StockType.self, forKey: .stockType)
+        belongMerchant = try? c.decodeIfPresent(String.self, forKey: .belongMerchant)
+        useRequestNo = try? c.decodeIfPresent(String.self, forKey: .useRequestNo)
+        availableStartTime = try? c.decodeIfPresent(String.self, forKey: .availableStartTime)
+        expireTime = try? c.decodeIfPresent(String.self, forKey: .expireTime)
+        receiveTime = try? c.decodeIfPresent(String.self, forKey: .receiveTime)
+        useTime = try? c.decodeIfPresent(String.self, forKey: .useTime)
         json = try JSONValue(from: decoder)
     }
 }

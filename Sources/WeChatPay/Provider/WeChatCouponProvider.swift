@@ -43,7 +43,8 @@ public struct WeChatCouponProvider: CouponProviderClient {
             let found = try await client.findCoupon(
                 issuedUnder: command.outRequestNo, openid: request.openid, appid: request.appid, stockID: request.stockID)
             guard let coupon = found else { return .notFound }
-            return .found(Self.issueData(stockID: coupon.stockID, couponCode: coupon.couponCode, outRequestNo: command.outRequestNo))
+            return .found(Self.issueData(
+                stockID: coupon.stockID ?? request.stockID, couponCode: coupon.couponCode, outRequestNo: command.outRequestNo))
         } catch {
             throw error.readFailure
         }
