@@ -70,13 +70,23 @@ struct ZvcmsFailureTests {
         }
     }
 
-    @Test("a request timestamp outside the server clock's tolerance is refused (110007)")
+    @Test("a request timestamp outside the server clock's tolerance is refused (110007), again after signing afresh")
     func clockSkew() async throws {
         try await ZvcmsFixture.withRunning { fixture in
-            fixture.sandbox.faults.inject(.clockSkew(seconds: 3600))
+            fixture.sandbox.faults.inject(.clockSkew(seconds: 3600), times: 2)
             let failure = try #require(await Self.failure(of: Self.statusQuery, with: fixture.provider()))
             #expect(failure.code == .providerRejected)
             #expect(failure.providerCode == "110007")
+        }
+    }
+
+    @Test("an issue refused once with 110007 is signed afresh and sent once more: issued once")
+    func staleRequestIsSignedAfresh() async throws {
+        try await ZvcmsFixture.withRunning { fixture in
+            fixture.sandbox.faults.inject(.clockSkew(seconds: 3600))
+            let data = try await fixture.provider().execute(Self.issue("ORD-110007"))
+            #expect(data["cardId"] != nil)
+            #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-110007") == 1)
         }
     }
 

@@ -64,7 +64,20 @@ public struct ZvcmsClient: Sendable {
     }
 
     /// Sends one signed request and returns the answer's `data` when zvcms says success.
+    ///
+    /// Refused with `110007` (*assumption*: a stale timestamp or a nonce seen before, checked
+    /// before anything is processed), the request is signed afresh and sent once more, as
+    /// WeChat Pay's client does after `SIGN_ERROR`; a clock that is off fails again, for good.
     func send(_ call: ZvcmsCall, params: [String: JSONValue]) async throws(ZvcmsError) -> JSONValue {
+        do {
+            return try await sendSigned(call, params: params)
+        } catch {
+            guard case .rejected(let code, _, _) = error, code == ZvcmsError.staleRequestCode else { throw error }
+            return try await sendSigned(call, params: params)
+        }
+    }
+
+    private func sendSigned(_ call: ZvcmsCall, params: [String: JSONValue]) async throws(ZvcmsError) -> JSONValue {
         let (url, envelope) = envelope(for: call, params: params)
 
         var logger = self.logger

@@ -3,6 +3,9 @@ import CouponModel
 extension ZvcmsError {
     /// The code zvcms uses for "signature check failed".
     public static let signatureCheckFailedCode = "110004"
+    /// *Assumption* (docs: "probably signature/replay related"): a stale timestamp or a
+    /// replayed nonce, refused before processing.
+    public static let staleRequestCode = "110007"
 
     /// This error in the project's vocabulary, for a call of `kind`.
     ///
