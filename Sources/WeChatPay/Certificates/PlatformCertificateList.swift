@@ -62,8 +62,12 @@ struct PlatformCertificateList: Decodable {
 
     /// Serials compare as hex numbers: case and leading zeros do not matter.
     static func sameSerial(_ a: String, _ b: String) -> Bool {
-        func normal(_ s: String) -> Substring { s.uppercased().drop(while: { $0 == "0" }) }
-        return normal(a) == normal(b)
+        normalSerial(a) == normalSerial(b)
+    }
+
+    /// `serial` in the one form serials are compared and kept by: upper case, no leading zeros.
+    static func normalSerial(_ serial: String) -> String {
+        String(serial.uppercased().drop(while: { $0 == "0" }))
     }
 }
 

@@ -118,7 +118,7 @@ actor PlatformCertificateStore {
 
     private func install(_ fresh: [PlatformCertificate]) {
         for certificate in fresh {
-            certificates[Self.normal(certificate.serialNumber)] = certificate
+            certificates[PlatformCertificateList.normalSerial(certificate.serialNumber)] = certificate
         }
         // The newest is the one expiring last; on a tie, the one listed last.
         for certificate in fresh where newest.map({ certificate.notValidAfter >= $0.notValidAfter }) ?? true {
@@ -135,13 +135,9 @@ actor PlatformCertificateStore {
 
     private func lookup(_ serial: String) -> _RSA.Signing.PublicKey? {
         if let publicKey = mode.publicKey, publicKey.id == serial { return publicKey.key }
-        guard let certificate = certificates[Self.normal(serial)],
+        guard let certificate = certificates[PlatformCertificateList.normalSerial(serial)],
             certificate.isValid(at: wallClock(), tolerance: clockSkew)
         else { return nil }
         return certificate.publicKey
-    }
-
-    private static func normal(_ serial: String) -> String {
-        String(serial.uppercased().drop(while: { $0 == "0" }))
     }
 }
