@@ -1,8 +1,10 @@
 /// Why one provider call did not succeed, in the project's vocabulary.
 ///
 /// Provider modules map their own typed errors to this, once. The pipeline decides on
-/// `retryable` (backoff and call again with the same body) and `ambiguous` (the request may
-/// have taken effect: never re-sent blindly, reconciled or reported `unknown`).
+/// `retryable` (backoff and call again with the same body), `ambiguous` (the request may
+/// have taken effect: never re-sent blindly, reconciled or reported `unknown`) and
+/// `serverFailed` (the provider answered with an error of its own: re-sending is documented
+/// as safe, but an issue is looked for once before it is sent again).
 /// `message` never contains secrets.
 public struct ProviderFailure: Error, Sendable, Hashable {
     public var code: ErrorCode
@@ -15,10 +17,15 @@ public struct ProviderFailure: Error, Sendable, Hashable {
     public var retryable: Bool
     /// The request may have been processed although no success was seen.
     public var ambiguous: Bool
+    /// The provider answered with a server error (5xx). Its docs call a re-send with the same
+    /// `out_request_no` safe, but what it does with a repeated one is unconfirmed, and a server
+    /// can fail after it took effect: an issue is looked for once before it is sent again, so
+    /// a coupon issued before the error is found instead of being sent for a second time.
+    public var serverFailed: Bool
 
     public init(
         code: ErrorCode, message: String, providerCode: String? = nil, httpStatus: Int? = nil,
-        retryable: Bool, ambiguous: Bool = false
+        retryable: Bool, ambiguous: Bool = false, serverFailed: Bool = false
     ) {
         self.code = code
         self.message = message
@@ -26,6 +33,7 @@ public struct ProviderFailure: Error, Sendable, Hashable {
         self.httpStatus = httpStatus
         self.retryable = retryable
         self.ambiguous = ambiguous
+        self.serverFailed = serverFailed
     }
 
     /// The `error` object of a result event.

@@ -230,6 +230,52 @@ struct PipelineTests {
         }
     }
 
+    @Test("a WeChat issue answered 500 after the server had issued is found by one look at the list, not sent a second time")
+    func serverErrorAfterIssuingIsFoundNotResent() async throws {
+        // The sandbox forgets duplicates, so a second send would issue a second coupon. A server
+        // that failed after issuing: the coupon is issued under the out_request_no (by the test,
+        // with the worker's own client), and the worker's send is answered 500.
+        try await withPipeline { harness, _ in
+            let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue("ORD-5XX-1").utf8), topicKind: .issue).get()
+            let route = try #require(try harness.providers().route(provider: .wechat, merchant: nil))
+            let issued = try await route.client.execute(command)
+            harness.sandboxes.wechat.faults.inject(.httpStatus(500), times: 1, pathContains: "product-coupons/send")
+            try await harness.send(WorkerHarness.wechatIssue("ORD-5XX-1"), key: "ORD-5XX-1")
+            try await harness.downstream.wait(results: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .succeeded)
+            #expect(result.data?["coupon_code"] == issued["coupon_code"])
+            #expect(result.attempts == 1, "found by the look after the 500: never sent again")
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-5XX-1") == 1)
+        }
+    }
+
+    @Test("a WeChat issue whose 2xx failed verification and that the list never shows ends unknown and dead-lettered, never failed or re-sent")
+    func processedButUnlistedIssueIsUnknown() async throws {
+        let settleClock = ManualClock()
+        try await withPipeline(settleClock: settleClock) { harness, _ in
+            let faults = harness.sandboxes.wechat.faults
+            faults.inject(.wrongSignature, pathContains: "product-coupons/send")  // processed, answered 2xx
+            faults.gate.close(pathContains: "product-coupons/send")  // the answer waits until the coupon is hidden
+            try await harness.send(WorkerHarness.wechatIssue("ORD-UNL-1"), key: "ORD-UNL-1")
+
+            try await expectEvent("the send, processed") { await faults.gate.waitUntilHolding(1) }
+            let coupon = try #require(harness.sandboxes.wechat.coupons.first { $0.sendRequestNo == "ORD-UNL-1" })
+            #expect(harness.sandboxes.wechat.setListed(false, couponCode: coupon.couponCode))
+            faults.gate.open()
+            try await expectEvent("the settle after \"not found\"") { await settleClock.sleeps(1) }
+            settleClock.advance(by: settleClock.pendingSleeps[0])
+
+            try await harness.downstream.wait(results: 1, deadLetters: 1)
+            let result = try #require(harness.downstream.results.first)
+            #expect(result.status == .unknown)
+            #expect(result.error?.code == .outcomeUnknown)
+            #expect(result.error?.providerCode == "SIGNATURE_INVALID")
+            #expect(harness.downstream.deadLetters.first?.headerString("x-coupon-error-code") == "OUTCOME_UNKNOWN")
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-UNL-1") == 1, "never sent again")
+        }
+    }
+
     @Test("a terminal provider answer fails the command without retrying")
     func terminalFailureIsNotRetried() async throws {
         try await withPipeline { harness, _ in

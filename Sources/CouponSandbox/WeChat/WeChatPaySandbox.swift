@@ -99,6 +99,13 @@ public final class WeChatPaySandbox: Sendable {
         self.state.withLock { $0.ledger.setState(state, couponCode: couponCode) }
     }
 
+    /// Whether the user's coupon list shows a coupon: one the server issued but whose list
+    /// lags behind its writes is not shown (yet). False when no coupon has that code.
+    @discardableResult
+    public func setListed(_ listed: Bool, couponCode: String) -> Bool {
+        state.withLock { $0.ledger.setListed(listed, couponCode: couponCode) }
+    }
+
     /// Adds a new platform certificate that signs from now on; older ones stay listed.
     @discardableResult
     public func rotatePlatformCertificate() throws -> String {

@@ -212,8 +212,21 @@ struct CommandExecution: Sendable {
                     return .done(.unknown(
                         "\(failure.message); the request may have been processed", calls: calls, attempts: attempt,
                         providerCode: failure.providerCode))
+                case .notFound where !failure.retryable:
+                    // The answer said it *was* processed (a 2xx that failed verification or could
+                    // not be read), and the list does not show it: failing it would invite a
+                    // re-issue under a new out_request_no. Nothing is sent again.
+                    return .done(.unknown(
+                        "\(failure.message); the provider answered, but the coupon was not found", calls: calls,
+                        attempts: attempt, providerCode: failure.providerCode))
                 case .notFound:
                     break  // not processed after all: the failure decides as usual
+                }
+            } else if failure.serverFailed, failure.retryable, !flag.isRaised {
+                // A server error: re-sending is documented as safe, but look first, so a coupon
+                // issued before the server failed is found rather than sent a second time.
+                if case .found(let data) = try await reconciler.lookAfterServerError(context, holder: holder) {
+                    return .done(.succeeded(data, attempts: attempt, calls: calls))
                 }
             }
             try await holder.recordNoEffect(flag: flag)

@@ -18,9 +18,11 @@ import Logging
 ///   provider interaction runs;
 /// - once a request may have reached the provider, its answer is awaited and its outcome
 ///   stored even when the command's task is cancelled (revoke, shutdown);
-/// - call with rate limit and retries (same body, fresh signature); an ambiguous issue is
-///   reconciled (not found: asked again after `ambiguousSettle`, before any re-send), and
-///   where the provider cannot be asked it ends `unknown` and dead-lettered;
+/// - call with rate limit and retries (same body, fresh signature); an issue answered with a
+///   server error is looked for once before it is sent again; an ambiguous issue is
+///   reconciled (not found: asked again after `ambiguousSettle`, before any re-send; still
+///   not found after an answer that said it was processed: `unknown`), and where the
+///   provider cannot be asked it ends `unknown` and dead-lettered;
 /// - the final outcome is stored before the result is returned for publishing; an outcome the
 ///   store refused (the lease was lost) is never returned: the stored one is.
 /// While the store is unreachable the processor waits for it (never calls a provider unguarded).

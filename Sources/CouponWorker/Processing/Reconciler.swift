@@ -3,8 +3,8 @@ import Logging
 import Tracing
 
 /// Finds out whether an earlier attempt of an issue took effect at the provider, before
-/// anything is sent again: after an ambiguous failure (timeout, reset), and on taking over a
-/// lease whose holder may have reached the provider.
+/// anything is sent again: after an ambiguous failure (timeout, reset), on taking over a
+/// lease whose holder may have reached the provider, and once after a server error.
 ///
 /// "Not found" is not believed at once: a request the worker stopped waiting for may still be
 /// on its way. It is asked again after `settle` (waited on `clock`), and only a second "not
@@ -27,6 +27,30 @@ struct Reconciler: Sendable {
                 guard case .notFound = answer else { return answer }
                 try await withSpan(CommandSpans.settle) { _ in try await self.clock.sleep(for: self.settle) }
                 return try await self.reconcile(context)
+            }
+            span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
+            return answer
+        }
+    }
+
+    /// Looks once, without a settle and without retries, whether an issue the provider
+    /// answered with a server error took effect before it failed. `.unknowable` when the
+    /// look itself failed (the provider's docs then call the re-send safe).
+    func lookAfterServerError(_ context: CommandContext, holder: LeaseHolder) async throws -> Reconciliation {
+        try await withSpan(CommandSpans.reconcile) { span in
+            let answer = try await holder.withHeartbeat {
+                try await withSpan(CommandSpans.reconcileAsk) { span in
+                    CommandSpans.annotate(span, command: context.command, merchant: context.route.merchant)
+                    try await withSpan(CommandSpans.rateLimit) { _ in try await context.route.limiter.acquire() }
+                    do throws(ProviderFailure) {
+                        return try await context.route.client.reconcile(context.command)
+                    } catch {
+                        logger.warning("the look for an issue after a server error failed; sending again as documented", metadata: [
+                            "out_request_no": "\(context.key.outRequestNo)", "error": "\(error.message)",
+                        ])
+                        return .unknowable
+                    }
+                }
             }
             span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
             return answer

@@ -4,8 +4,9 @@ extension WeChatPayError {
     /// This error in the project's vocabulary: the one place WeChat Pay failures are mapped.
     ///
     /// Per the error table of docs/wechatpay-v3.md: no answer, 5xx and 429 are retryable with
-    /// the same body; a timeout or a broken connection after sending is also ambiguous; 4xx is
-    /// terminal; a 2xx that fails verification was processed (ambiguous, not retryable).
+    /// the same body (a 5xx marked `serverFailed`: an issue is looked for before the re-send); a
+    /// timeout or a broken connection after sending is also ambiguous; 4xx is terminal; a 2xx
+    /// that fails verification was processed (ambiguous, not retryable).
     public var providerFailure: ProviderFailure {
         switch self {
         case .notSent(let host, let reason):
@@ -66,7 +67,7 @@ extension WeChatPayError {
         case 500...:
             return ProviderFailure(
                 code: .providerUnavailable, message: message, providerCode: providerCode, httpStatus: status,
-                retryable: true)
+                retryable: true, serverFailed: true)
         case 401 where response.code == "SIGN_ERROR":
             return ProviderFailure(
                 code: .signatureInvalid, message: message, providerCode: providerCode, httpStatus: status,

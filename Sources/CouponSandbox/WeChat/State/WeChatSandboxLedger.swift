@@ -29,6 +29,8 @@ struct WeChatSandboxLedger {
     private var codesInUse: Set<CodeKey> = []
     /// Positions in `coupons` of each user's coupons, in issue order (queries are per user).
     private var couponIndicesByOpenid: [String: [Int]] = [:]
+    /// Codes of coupons the list call does not show (yet).
+    private var unlisted: Set<String> = []
 
     private struct UserKey: Hashable {
         var stockID: String
@@ -65,6 +67,13 @@ struct WeChatSandboxLedger {
     mutating func setState(_ state: String, couponCode: String) -> Bool {
         guard let index = coupons.firstIndex(where: { $0.couponCode == couponCode }) else { return false }
         coupons[index].state = state
+        return true
+    }
+
+    /// Hides a coupon from the list call, or shows it again: a list that lags behind its writes.
+    mutating func setListed(_ listed: Bool, couponCode: String) -> Bool {
+        guard coupons.contains(where: { $0.couponCode == couponCode }) else { return false }
+        if listed { unlisted.remove(couponCode) } else { unlisted.insert(couponCode) }
         return true
     }
 
@@ -181,7 +190,7 @@ struct WeChatSandboxLedger {
         }
         let matching = coupons(of: openid).filter { coupon in
             let stock = stocks[coupon.stockID]
-            return coupon.openid == openid && coupon.appid == appid
+            return coupon.openid == openid && coupon.appid == appid && !unlisted.contains(coupon.couponCode)
                 && query["stock_id"].map { $0 == coupon.stockID } ?? true
                 && query["coupon_state"].map { $0 == coupon.state } ?? true
                 && creator.map { $0 == stock?.creatorMerchant } ?? true
