@@ -84,10 +84,9 @@ struct FlowControl: Sendable {
     mutating func beginRevoke(_ partitions: [KafkaTopicPartition]) -> Bool {
         var changed = false
         for partition in partitions {
-            guard var flow = flows[partition], !flow.revoking else { continue }
+            guard let flow = flows[partition], !flow.revoking else { continue }
             changed = changed || wantsPause(flow)
-            flow.revoking = true
-            flows[partition] = flow
+            flows[partition]!.revoking = true
         }
         return changed
     }
@@ -103,42 +102,48 @@ struct FlowControl: Sendable {
     mutating func admit(
         _ partition: KafkaTopicPartition, offset: Int64, generation: UInt64, at now: ContinuousClock.Instant
     ) -> Admission {
-        guard var flow = flows[partition], flow.generation == generation, !flow.revoking else { return .stale }
-        guard flow.tracker.begin(offset) else { return .redelivered }
-        let before = wantsPause(flow)
-        flow.delivered = true
-        flow.running[offset] = now
-        if !flow.full && flow.running.count >= partitionBufferLimit {
-            flow.full = true
+        let gateClosed = gate.isClosed, limit = partitionBufferLimit
+        let admission = withFlow(partition) { flow -> Admission in
+            guard flow.generation == generation, !flow.revoking else { return .stale }
+            guard flow.tracker.begin(offset) else { return .redelivered }
+            let before = Self.wantsPause(flow, gateClosed: gateClosed)
+            flow.delivered = true
+            flow.running[offset] = now
+            if !flow.full && flow.running.count >= limit {
+                flow.full = true
+            }
+            let id = CommandID(partition: partition, generation: generation, offset: offset)
+            return .start(id, pausesChanged: Self.wantsPause(flow, gateClosed: gateClosed) != before)
         }
-        flows[partition] = flow
-        let id = CommandID(partition: partition, generation: generation, offset: offset)
-        return .start(id, pausesChanged: wantsPause(flow) != before)
+        return admission ?? .stale
     }
 
     /// The command `id` finished: its result was acknowledged, or it was abandoned
     /// (`acknowledged` false: cancelled by a revoke, or given up). A finish from an older
     /// assignment of the partition, or one already counted, changes nothing.
     mutating func finish(_ id: CommandID, acknowledged: Bool) -> Completion {
-        guard var flow = flows[id.partition], flow.generation == id.generation,
-            flow.running.removeValue(forKey: id.offset) != nil
-        else { return Completion() }
-        var completion = Completion()
-        let before = wantsPause(flow)
-        if acknowledged {
-            completion.storeOffset = flow.tracker.complete(id.offset)
-        } else if !flow.revoking && flow.abandoned == nil {
-            // Not a revoke: nothing will hand this record out again until the partition moves,
-            // and the offset cannot pass it. Keep processing later records; report the stall.
-            flow.abandoned = id.offset
-            completion.stall = PartitionStall(partition: id.partition, reason: .abandoned(offset: id.offset))
+        let gateClosed = gate.isClosed, limit = partitionBufferLimit
+        let completion = withFlow(id.partition) { flow -> Completion in
+            guard flow.generation == id.generation, flow.running.removeValue(forKey: id.offset) != nil else {
+                return Completion()
+            }
+            var completion = Completion()
+            let before = Self.wantsPause(flow, gateClosed: gateClosed)
+            if acknowledged {
+                completion.storeOffset = flow.tracker.complete(id.offset)
+            } else if !flow.revoking && flow.abandoned == nil {
+                // Not a revoke: nothing will hand this record out again until the partition moves,
+                // and the offset cannot pass it. Keep processing later records; report the stall.
+                flow.abandoned = id.offset
+                completion.stall = PartitionStall(partition: id.partition, reason: .abandoned(offset: id.offset))
+            }
+            if flow.full && flow.running.count <= limit / 2 {
+                flow.full = false
+            }
+            completion.pausesChanged = Self.wantsPause(flow, gateClosed: gateClosed) != before
+            return completion
         }
-        if flow.full && flow.running.count <= partitionBufferLimit / 2 {
-            flow.full = false
-        }
-        completion.pausesChanged = wantsPause(flow) != before
-        flows[id.partition] = flow
-        return completion
+        return completion ?? Completion()
     }
 
     /// The consumer's buffer holds `buffered` records. Returns whether the desired paused set
@@ -195,6 +200,18 @@ struct FlowControl: Sendable {
     }
 
     private func wantsPause(_ flow: PartitionFlow) -> Bool {
-        !flow.revoking && flow.delivered && (flow.full || gate.isClosed)
+        Self.wantsPause(flow, gateClosed: gate.isClosed)
+    }
+
+    private static func wantsPause(_ flow: PartitionFlow, gateClosed: Bool) -> Bool {
+        !flow.revoking && flow.delivered && (flow.full || gateClosed)
+    }
+
+    /// Runs `body` on `partition`'s flow where it is stored, never on a copy: a copy shares the
+    /// flow's books (its running commands, its offset tracker), so changing it would copy them
+    /// whole, on every command. Nil when the partition is not known.
+    private mutating func withFlow<R>(_ partition: KafkaTopicPartition, _ body: (inout PartitionFlow) -> R) -> R? {
+        guard flows[partition] != nil else { return nil }
+        return body(&flows[partition]!)
     }
 }
