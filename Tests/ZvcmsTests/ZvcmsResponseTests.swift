@@ -37,6 +37,16 @@ struct ZvcmsResponseTests {
         }
     }
 
+    @Test("a code with white space around it is read without it: \" 0 \" is a success, \"110004 \" the signature code")
+    func codeIsTrimmed() throws {
+        let success = try ZvcmsResponse.decode(Array(#"{"status":true,"code":" 0\t"}"#.utf8))
+        #expect(success.isSuccess)
+        let refused = try ZvcmsResponse.decode(Array(#"{"status":false,"code":"110004 ","message":"签名错误"}"#.utf8))
+        #expect(refused.code == ZvcmsError.signatureCheckFailedCode)
+        let blank = try ZvcmsResponse.decode(Array(#"{"status":false,"code":"  "}"#.utf8))
+        #expect(blank.code == "")
+    }
+
     @Test("status true with a non-zero code is not a success (the seeds' 异常示例)")
     func businessException() throws {
         let answer = try ZvcmsResponse.decode(Array(#"{"status":true,"code":"300001","message":"查询的信息不存在"}"#.utf8))

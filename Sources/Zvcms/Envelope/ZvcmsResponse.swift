@@ -45,8 +45,17 @@ struct ZvcmsResponse {
             throw refuse("message is not a scalar")
         }
         return ZvcmsResponse(
-            status: status, code: code.trimmingCharacters(in: .whitespaces), message: message, data: fields["data"] ?? .null,
+            status: status, code: trimmed(code), message: message, data: fields["data"] ?? .null,
             traceID: fields["traceId"].flatMap(scalarText))
+    }
+
+    /// `text` without white space around it (a code sent as `" 0"`); no Foundation bridging on
+    /// every answer.
+    private static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }),
+            let last = text.lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
+        return String(text[first...last])
     }
 
     /// A scalar as text whatever its JSON type (numbers are text already); null is "".
