@@ -11,14 +11,14 @@ struct ResultEventTests {
     func eventIDPinned() {
         // Computed independently with Python (hashlib over the canonical JSON of the inputs).
         #expect(
-            ResultEvent.eventID(outRequestNo: "ORD20261122-0001", key: Self.key, status: .succeeded, fingerprint: Self.fingerprint)
+            ResultEvent.eventID(outRequestNo: "ORD20261122-0001", key: Self.key, status: .succeeded, fingerprint: Self.fingerprint, error: nil)
                 == "4ffae37a-9c36-8358-a77c-e82d4bf64d1a")
     }
 
     @Test("event id is deterministic and a version 8 UUID with the RFC 9562 variant")
     func eventIDDeterministic() throws {
-        let a = ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .failed, fingerprint: Self.fingerprint)
-        let b = ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .failed, fingerprint: Self.fingerprint)
+        let a = ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .failed, fingerprint: Self.fingerprint, error: nil)
+        let b = ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .failed, fingerprint: Self.fingerprint, error: nil)
         #expect(a == b)
         let uuid = try #require(UUID(uuidString: a))
         #expect(uuid.uuidString.lowercased() == a)
@@ -29,18 +29,33 @@ struct ResultEventTests {
 
     @Test("event id changes with out_request_no, key, status and fingerprint")
     func eventIDChanges() {
-        let base = ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .succeeded, fingerprint: Self.fingerprint)
+        let base = ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .succeeded, fingerprint: Self.fingerprint, error: nil)
         var otherMerchant = Self.key
         otherMerchant.merchant = "1900000002"
         let variants = [
-            ResultEvent.eventID(outRequestNo: "A2", key: Self.key, status: .succeeded, fingerprint: Self.fingerprint),
-            ResultEvent.eventID(outRequestNo: "A1", key: otherMerchant, status: .succeeded, fingerprint: Self.fingerprint),
-            ResultEvent.eventID(outRequestNo: "A1", key: nil, status: .succeeded, fingerprint: Self.fingerprint),
-            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .failed, fingerprint: Self.fingerprint),
-            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .succeeded, fingerprint: nil),
-            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .succeeded, fingerprint: CommandFingerprint(hex: "00")),
+            ResultEvent.eventID(outRequestNo: "A2", key: Self.key, status: .succeeded, fingerprint: Self.fingerprint, error: nil),
+            ResultEvent.eventID(outRequestNo: "A1", key: otherMerchant, status: .succeeded, fingerprint: Self.fingerprint, error: nil),
+            ResultEvent.eventID(outRequestNo: "A1", key: nil, status: .succeeded, fingerprint: Self.fingerprint, error: nil),
+            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .failed, fingerprint: Self.fingerprint, error: nil),
+            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .succeeded, fingerprint: nil, error: nil),
+            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: .succeeded, fingerprint: CommandFingerprint(hex: "00"), error: nil),
         ]
         #expect(Set(variants + [base]).count == variants.count + 1)
+    }
+
+    @Test("a failed outcome's id changes with its error's code and retryable (a reopened key failing differently), other statuses' ids do not")
+    func failedEventIDNamesTheError() {
+        func id(_ status: ResultStatus, _ error: ResultError?) -> String {
+            ResultEvent.eventID(outRequestNo: "A1", key: Self.key, status: status, fingerprint: Self.fingerprint, error: error)
+        }
+        let rateLimited = ResultError(code: .rateLimited, message: "429", retryable: true)
+        let refused = ResultError(code: .providerRejected, message: "no", providerCode: "STOCK_EXHAUSTED", retryable: false)
+        let ids = [id(.failed, rateLimited), id(.failed, refused), id(.failed, ResultError(code: .rateLimited, message: "429", retryable: false))]
+        #expect(Set(ids).count == 3)
+        #expect(id(.failed, rateLimited) == id(.failed, ResultError(code: .rateLimited, message: "other words", retryable: true)),
+                "the message is not part of the outcome's identity")
+        #expect(id(.rejected, refused) == id(.rejected, nil), "a rejected id is what it was before errors counted")
+        #expect(id(.unknown, refused) == id(.unknown, nil))
     }
 
     @Test(

@@ -45,7 +45,7 @@ struct SchemaTests {
                 case .unknown: ResultError(code: .outcomeUnknown, message: "timed out after the request was sent", retryable: false)
                 }
             return ResultEvent(
-                eventId: ResultEvent.eventID(outRequestNo: "ZV-0001", key: key, status: status, fingerprint: fingerprint),
+                eventId: ResultEvent.eventID(outRequestNo: "ZV-0001", key: key, status: status, fingerprint: fingerprint, error: error),
                 outRequestNo: "ZV-0001", command: .issue, provider: "zvcms", operation: "coupon.issue", merchant: "naixue",
                 status: status,
                 data: status == .succeeded ? ["cardId": "390913445498200065", "cardIdList": ["390913445498200065"], "num": 1, "ratio": 0.5, "名": "券"] : nil,

@@ -189,6 +189,27 @@ struct ExactlyOnceTests {
         }
     }
 
+    @Test("a reopened key that fails again differently publishes a new event_id: a consumer dropping duplicates by id still learns the key closed")
+    func reopenedKeyFailingDifferentlyHasNewEventID() async throws {
+        try await withPipeline { harness, _ in
+            let key = "ORD-REFAIL-1"
+            let path = Self.issuePaths[.zvcms]!
+            harness.sandboxes.zvcms.faults.inject(.httpStatus(429), times: 4, pathContains: path)  // the whole retry budget
+            try await harness.send(Self.issue(.zvcms, key), key: key)
+            try await harness.downstream.wait(results: 1)
+            // The same command again, a new record; the provider now refuses it for good.
+            harness.sandboxes.zvcms.faults.inject(.httpStatus(400), times: 1, pathContains: path)
+            try await harness.send(Self.issue(.zvcms, key), key: key)
+            try await harness.downstream.wait(results: 2)
+            let results = harness.downstream.results
+            #expect(results.map(\.status) == [.failed, .failed])
+            #expect(results.map { $0.error?.retryable } == [true, false])
+            #expect(results.map(\.replayed) == [false, false])
+            #expect(results[0].eventId != results[1].eventId, "a different outcome is not a duplicate")
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 0)
+        }
+    }
+
     static func storeKey(_ provider: ProviderName, _ outRequestNo: String) -> IdempotencyKey {
         let merchant = provider == .wechat ? ProviderSandboxes.Identities.mchid : ProviderSandboxes.Identities.zvcmsOpenID
         return IdempotencyKey(provider: provider, merchant: merchant, outRequestNo: outRequestNo)

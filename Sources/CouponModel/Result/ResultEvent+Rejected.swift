@@ -19,7 +19,7 @@ extension ResultEvent {
         return ResultEvent(
             eventId: eventID(
                 outRequestNo: outRequestNo, key: nil, status: .rejected,
-                fingerprint: CommandFingerprint(messageBytes: message)),
+                fingerprint: CommandFingerprint(messageBytes: message), error: rejection.resultError),
             outRequestNo: outRequestNo,
             command: rejection.operation?.kind ?? topicKind,
             provider: rejection.provider?.rawValue,

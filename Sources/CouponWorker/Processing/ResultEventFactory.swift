@@ -6,8 +6,9 @@ import IdempotencyStore
 /// rejected before a claim, in conflict with an earlier use of its out_request_no, or replayed
 /// from the idempotency record.
 ///
-/// The event id depends only on the key, the status and the fingerprint, so a replay carries
-/// the same `event_id` as the result it repeats.
+/// The event id depends only on the key, the status, the fingerprint and (for `failed`) the
+/// error's code and `retryable`, so a replay carries the same `event_id` as the result it
+/// repeats, and a reopened key that fails differently gets a new one.
 enum ResultEventFactory {
     /// The result of `context`'s command, as decided now.
     static func event(
@@ -15,7 +16,8 @@ enum ResultEventFactory {
     ) -> ResultEvent {
         ResultEvent(
             eventId: ResultEvent.eventID(
-                outRequestNo: context.key.outRequestNo, key: context.key, status: status, fingerprint: context.fingerprint),
+                outRequestNo: context.key.outRequestNo, key: context.key, status: status, fingerprint: context.fingerprint,
+                error: error),
             outRequestNo: context.key.outRequestNo, command: context.command.operation.kind,
             provider: context.command.provider.rawValue, operation: context.command.operation.rawValue,
             merchant: context.key.merchant, status: status, data: data, error: error, attempts: attempts,
