@@ -221,7 +221,8 @@ public final class CouponWorker: Service, Sendable {
             let started = ContinuousClock.now
             let incoming = IncomingCommand(
                 bytes: message.value, kind: kind,
-                source: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset))
+                source: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset),
+                recordKey: message.key)
             do {
                 try Task.checkCancellation()
                 let outcome = try await processor.process(incoming)

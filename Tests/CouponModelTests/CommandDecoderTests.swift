@@ -478,4 +478,29 @@ struct CommandDecoderRobustnessTests {
             if case .success = CommandDecoder.decode(bytes, topicKind: nil) { Issue.record("random bytes accepted: \(bytes)") }
         }
     }
+
+    @Test("a message without a readable out_request_no is rejected under its record key, when that key is a well-formed one")
+    func recordKeyStandsIn() throws {
+        func rejection(_ body: String) -> CommandRejection {
+            guard case .failure(let rejection) = CommandDecoder.decode(Array(body.utf8), topicKind: .issue) else {
+                Issue.record("accepted: \(body)")
+                return CommandRejection(field: nil, reason: "")
+            }
+            return rejection
+        }
+        var notJSON = rejection("{not json")
+        notJSON.fallBack(toRecordKey: Array("ORD-KEY-1".utf8))
+        #expect(notJSON.outRequestNo == "ORD-KEY-1")
+        var badNumber = rejection(#"{"out_request_no":"a/b","provider":"zvcms","operation":"coupon.issue","params":{}}"#)
+        badNumber.fallBack(toRecordKey: Array("ORD-KEY-2".utf8))
+        #expect(badNumber.outRequestNo == "ORD-KEY-2")
+        var readable = rejection(#"{"out_request_no":"ORD-BODY","provider":"alipay","operation":"x","params":{}}"#)
+        readable.fallBack(toRecordKey: Array("ORD-KEY-3".utf8))
+        #expect(readable.outRequestNo == "ORD-BODY", "the message's own out_request_no wins")
+        for key: [UInt8]? in [nil, [], Array("a/b".utf8), [0xFF, 0x41], Array(String(repeating: "k", count: 129).utf8)] {
+            var unkeyed = rejection("{not json")
+            unkeyed.fallBack(toRecordKey: key)
+            #expect(unkeyed.outRequestNo == nil, "key \(String(describing: key))")
+        }
+    }
 }

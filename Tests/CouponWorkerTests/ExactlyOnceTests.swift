@@ -174,7 +174,7 @@ struct ExactlyOnceTests {
                 storeHealth: StoreHealth(), metrics: WorkerMetrics(), logger: .init(label: "test"))
             let source = try #require(failed.source)
             let redelivered = try await processor.process(IncomingCommand(
-                bytes: Array(Self.issue(.zvcms, key).utf8), kind: .issue, source: source))
+                bytes: Array(Self.issue(.zvcms, key).utf8), kind: .issue, source: source, recordKey: Array(key.utf8)))
             #expect(redelivered.result?.status == .failed)
             #expect(redelivered.result?.replayed == true)
             #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 0)

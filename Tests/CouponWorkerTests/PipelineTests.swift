@@ -153,10 +153,12 @@ struct PipelineTests {
             ]
             for item in hostile { try await harness.send(bytes: item.bytes, key: item.key) }
             try await harness.send(WorkerHarness.wechatIssue("GOOD-1"), key: "GOOD-1")
-            // Results exist where an out_request_no could be read: BAD-4, BAD-5, BAD-7, GOOD-1.
-            try await harness.downstream.wait(results: 4, deadLetters: hostile.count)
+            // Every bad message gets its rejected result: under the out_request_no it carries
+            // (BAD-4 has no record key), or under its record's key when none can be read from it.
+            try await harness.downstream.wait(results: hostile.count + 1, deadLetters: hostile.count)
             let results = harness.downstream.results
-            #expect(Set(results.filter { $0.status == .rejected }.map(\.outRequestNo)) == ["BAD-4", "BAD-5", "BAD-7"])
+            #expect(results.filter { $0.status == .rejected }.map(\.outRequestNo).sorted() == (1...7).map { "BAD-\($0)" })
+            #expect(results.first { $0.outRequestNo == "BAD-1" }?.error?.message.contains("not JSON") == true)
             #expect(results.first { $0.outRequestNo == "GOOD-1" }?.status == .succeeded)
             let dead = harness.downstream.deadLetters
             #expect(dead.count == hostile.count)

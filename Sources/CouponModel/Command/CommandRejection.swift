@@ -42,6 +42,17 @@ public struct CommandRejection: Error, Sendable, Hashable, CustomStringConvertib
         return "\(field): \(reason)"
     }
 
+    /// When the message itself gave no well-formed out_request_no (not JSON, too large, the
+    /// field missing or malformed), its Kafka record key stands in: commands are keyed by their
+    /// out_request_no (architecture.md, "Topics"), so the sender still gets its `rejected`
+    /// result. A key that is not a well-formed out_request_no changes nothing.
+    public mutating func fallBack(toRecordKey key: [UInt8]?) {
+        guard outRequestNo == nil, let key, let text = String(validating: key, as: UTF8.self),
+            IdentifierSyntax.isOutRequestNo(text)
+        else { return }
+        outRequestNo = text
+    }
+
     /// The `error` object of the `rejected` result: never retryable, the same bytes will
     /// be refused again.
     public var resultError: ResultError {

@@ -1,9 +1,10 @@
 import Foundation
 
 extension ResultEvent {
-    /// The `rejected` result for a message `CommandDecoder` refused, or nil when no valid
-    /// out_request_no could be read from it (then only the DLQ record tells of it: a result
-    /// is keyed and identified by its out_request_no).
+    /// The `rejected` result for a message `CommandDecoder` refused, or nil when the rejection
+    /// holds no valid out_request_no (from the message, or from its record's key: see
+    /// `CommandRejection.fallBack(toRecordKey:)`); then only the DLQ record tells of it: a
+    /// result is keyed and identified by its out_request_no.
     ///
     /// The event id uses the SHA-256 of the raw message as fingerprint: a redelivered bad
     /// message gets the same id, a different bad message under the same out_request_no

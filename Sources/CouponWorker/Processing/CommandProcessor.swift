@@ -5,7 +5,8 @@ import Logging
 /// Takes one command from bytes to its result, with exactly-once effect per idempotency key.
 ///
 /// The rules (architecture.md, "Idempotency"):
-/// - invalid → `rejected`, dead-lettered, no provider call;
+/// - invalid → `rejected` (under the record's key when the message has no readable
+///   out_request_no), dead-lettered, no provider call;
 /// - claim the key (a fenced ``Lease``: every later write must carry its token, so a holder that
 ///   was taken over, even by another delivery in this process, is refused before it sends);
 ///   already final with the same fingerprint → the stored result again (`replayed`, same
@@ -92,7 +93,8 @@ public final class CommandProcessor: Sendable {
     public func process(_ incoming: IncomingCommand) async throws -> CommandOutcome {
         let command: CouponCommand
         switch CommandDecoder.decode(incoming.bytes, topicKind: incoming.kind, maxBytes: maxCommandBytes) {
-        case .failure(let rejection):
+        case .failure(var rejection):
+            rejection.fallBack(toRecordKey: incoming.recordKey)
             return ResultEventFactory.rejected(rejection, incoming)
         case .success(let decoded):
             command = decoded

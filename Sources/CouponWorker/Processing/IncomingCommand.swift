@@ -6,18 +6,22 @@ public struct IncomingCommand: Sendable {
     /// Which commands topic it came from.
     public var kind: CommandKind
     public var source: SourcePosition
+    /// The record's Kafka key (the out_request_no, by contract); nil when it had none.
+    public var recordKey: [UInt8]?
 
-    public init(bytes: [UInt8], kind: CommandKind, source: SourcePosition) {
+    public init(bytes: [UInt8], kind: CommandKind, source: SourcePosition, recordKey: [UInt8]?) {
         self.bytes = bytes
         self.kind = kind
         self.source = source
+        self.recordKey = recordKey
     }
 }
 
 /// What processing a command produced: the result to publish and, for a command that must
 /// be looked at by a person, why it goes to the dead-letter topic.
 public struct CommandOutcome: Sendable {
-    /// Nil only when not even an out_request_no could be read (then there is no key to publish under).
+    /// Nil only when no out_request_no could be read, from the message or from its record's key
+    /// (then there is nothing to publish under).
     public let result: ResultEvent?
     /// `result`'s bytes when they were encoded already (to be stored): published as they are,
     /// not encoded a second time.

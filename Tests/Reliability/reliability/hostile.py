@@ -1,10 +1,11 @@
 """Hostile command messages: what a broken or malicious producer can put on the command topics.
 
 Each message has a Kafka key of its own (the DLQ keeps the original key, so every bad message
-can be found there) and says whether the worker can read a valid out_request_no from it --
-then it must also get a `rejected` result under that out_request_no; otherwise (random bytes,
-truncated or too deep JSON, invalid UTF-8, oversize, a bad out_request_no) only the DLQ
-record tells of it (architecture.md, README "Bad input never crashes and is never lost").
+can be found there) and whether the worker can read a valid out_request_no from it. Every
+one must get a `rejected` result: under that out_request_no, or, when none can be read (random
+bytes, truncated or too deep JSON, invalid UTF-8, oversize, a bad out_request_no), under its
+record key, which commands carry as their out_request_no (architecture.md "Topics"; README
+"Bad input never crashes and is never lost").
 """
 
 import json
@@ -86,7 +87,9 @@ class HostileGenerator:
 
     def _message(self, kind, value, readable, topic=ISSUE_TOPIC):
         n = self.counter
-        return BadMessage(topic, f"{self.prefix}-key-{n:06d}", value, kind, self._no() if readable else None)
+        key = f"{self.prefix}-key-{n:06d}"
+        # Unreadable: the record key (a well-formed out_request_no) stands in for it.
+        return BadMessage(topic, key, value, kind, self._no() if readable else key)
 
     # --- the kinds -----------------------------------------------------------------------
 
