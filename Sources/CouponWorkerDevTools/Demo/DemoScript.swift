@@ -7,7 +7,7 @@ struct DemoScript {
         var topic: String
         var key: String
         var value: String
-        /// What the result should say (`nil`: no result, the bytes carry no out_request_no).
+        /// What the result should say (`nil`: no result: neither the bytes nor the record key carry an out_request_no).
         var expectedStatus: String?
         var expectReplay = false
         var expectDeadLetter = false
@@ -39,8 +39,8 @@ struct DemoScript {
                  expectedStatus: "rejected", expectDeadLetter: true, note: "same out_request_no, other content: conflict"),
             Step(topic: issue, key: "DEMO-BAD-0001", value: #"{"out_request_no":"DEMO-BAD-0001","provider":"wechat","operation":"product_coupon.send","params":{"openid":"../../etc/passwd","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","coupon_type":"NORMAL"}}"#,
                  expectedStatus: "rejected", expectDeadLetter: true, note: "invalid openid"),
-            Step(topic: issue, key: "DEMO-BAD-0002", value: "{this is not json", expectedStatus: nil, expectDeadLetter: true,
-                 note: "not JSON: dead-lettered, no result (no out_request_no)"),
+            Step(topic: issue, key: "DEMO-BAD-0002", value: "{this is not json", expectedStatus: "rejected", expectDeadLetter: true,
+                 note: "not JSON: rejected under its record key, dead-lettered"),
             Step(topic: query, key: "DEMO-Q-0001", value: #"{"out_request_no":"DEMO-Q-0001","provider":"wechat","operation":"user_coupons.list","params":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","appid":"\#(ids.appid)","stock_id":"\#(ids.stockID)","creator_merchant":"\#(ids.mchid)","limit":10}}"#,
                  expectedStatus: "succeeded", note: "WeChat query: the user's coupons"),
             Step(topic: query, key: "DEMO-Q-0002", value: #"{"out_request_no":"DEMO-Q-0002","provider":"zvcms","operation":"customer_coupons","params":{"customerId":"\#(ids.zvcmsCustomerID)"}}"#,
