@@ -33,6 +33,10 @@ import Tracing
 ///   only then does the revoke return and the Kafka layer commit the stored offsets.
 /// - Shutdown (`ServiceLifecycle` graceful shutdown, i.e. SIGTERM/SIGINT): the same as a
 ///   revoke of everything, then the consumer closes and the producer flushes.
+/// - A fatal Kafka error (the consumer fenced, the idempotent producer's sequence broken)
+///   stops the consuming at once and ends `run` with it after the same drain: the process
+///   exits non-zero and is restarted with fresh clients; what could not be published keeps
+///   its offset.
 ///
 /// Read on from `consume()`: each step is one type — `Admission` (slot, flow control, the
 /// key's turn, and the way out), `CommandProcessor` (decode, claim, call, store),
@@ -74,8 +78,12 @@ public final class CouponWorker: Service, Sendable {
     /// The rebalance listener; shutdown drains through it too, as a revoke of everything.
     private let revokes: RevokeCoordinator
     private let lagReporter: LagReporter
-    /// Why the consumer stopped, when it was not asked to (a fatal error).
-    private let consumerFailure = Mutex<KafkaError?>(nil)
+    /// Why the consumer or the producer stopped for good, when it was not asked to (a fatal
+    /// librdkafka error): `run` ends with it.
+    private let kafkaFailure = Mutex<KafkaError?>(nil)
+    /// Yields once the producer failed for good: no result can be published any more, so the
+    /// worker stops consuming instead of filling every slot with commands it cannot finish.
+    private let producerFailed = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     private let metrics: WorkerMetrics
     private let logger: Logger
     /// Whether the store answered last time; readiness reads it.
@@ -146,7 +154,12 @@ public final class CouponWorker: Service, Sendable {
             group.addTask { await self.lagReporter.run() }
             group.addTask { await self.fetchGate.watch() }
             await cancelWhenGracefulShutdown {
-                await self.consume()
+                await withTaskGroup(of: Void.self) { loop in
+                    loop.addTask { await self.consume() }
+                    loop.addTask { for await _ in self.producerFailed.stream { return } }
+                    await loop.next()  // consuming ended, or the producer failed for good
+                    loop.cancelAll()
+                }
             }
             group.cancelAll()
         }
@@ -161,19 +174,20 @@ public final class CouponWorker: Service, Sendable {
             }
             await self.consumer.close()
         }.value
-        if let failure = consumerFailure.withLock({ $0 }) {
-            logger.info("worker stopped after a fatal consumer error")
-            throw ConsumerFailure(cause: failure)
+        if let failure = kafkaFailure.withLock({ $0 }) {
+            logger.info("worker stopped after a fatal Kafka error")
+            throw KafkaClientFailure(cause: failure)
         }
         logger.info("worker stopped")
     }
 
-    /// `run` ended because the consumer failed for good (a fatal librdkafka error such as
-    /// `FENCED_INSTANCE_ID`), not because it was asked to stop: the process must exit non-zero
-    /// so the orchestrator sees it.
-    public struct ConsumerFailure: Error, CustomStringConvertible {
+    /// `run` ended because a Kafka client failed for good (a fatal librdkafka error: the
+    /// consumer fenced by another instance's `FENCED_INSTANCE_ID`, the idempotent producer's
+    /// sequence broken), not because it was asked to stop: the process must exit non-zero so
+    /// the orchestrator restarts it with fresh clients.
+    public struct KafkaClientFailure: Error, CustomStringConvertible {
         public var cause: KafkaError
-        public var description: String { "the Kafka consumer failed: \(cause)" }
+        public var description: String { "\(cause)" }
     }
 
     // MARK: The pipeline, one record at a time
@@ -198,9 +212,9 @@ public final class CouponWorker: Service, Sendable {
             // A fatal consumer error (fenced by another instance with the same instance id,
             // …): nothing more will be consumed. Drain, then end `run` with it.
             let failure: KafkaError = error
-            metrics.fatalConsumerError(failure.code?.name ?? "unknown")
+            metrics.fatalKafkaError(failure.code?.name ?? "unknown")
             logger.critical("consumer stopped by a fatal error; the worker drains and stops", metadata: ["error": "\(failure)"])
-            consumerFailure.withLock { $0 = failure }
+            kafkaFailure.withLock { $0 = $0 ?? failure }
         }
     }
 
@@ -249,11 +263,25 @@ public final class CouponWorker: Service, Sendable {
                 outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
                 return true
             } catch {
+                if let failure = error as? KafkaError, case .fatal = failure { producerFailedForGood(failure) }
                 span.updateAttributesIfRecording { $0["coupon.abandoned"] = true }
                 outcomeLog.abandoned(message)
                 return false
             }
         }
+    }
+
+    /// The producer failed for good: the first to see it logs it and stops the consuming; the
+    /// commands in flight are abandoned (their offsets stay), and `run` ends with the cause.
+    private func producerFailedForGood(_ failure: KafkaError) {
+        let first = kafkaFailure.withLock { recorded in
+            defer { recorded = recorded ?? failure }
+            return recorded == nil
+        }
+        guard first else { return }
+        metrics.fatalKafkaError(failure.code?.name ?? "unknown")
+        logger.critical("producer stopped by a fatal error; the worker drains and stops", metadata: ["error": "\(failure)"])
+        producerFailed.continuation.yield()
     }
 
     /// offset: the partition's next offset to commit, once its contiguous prefix of

@@ -84,9 +84,10 @@ public struct WorkerMetrics: Sendable {
         FloatingPointCounter(label: "coupon_unassigned_seconds_total").increment(by: duration.seconds)
     }
 
-    /// The consumer hit a fatal error (fenced by another instance with the same
-    /// `group.instance.id`, …): the worker stops and the process exits non-zero.
-    func fatalConsumerError(_ code: String) {
+    /// A Kafka client hit a fatal error (the consumer fenced by another instance with the same
+    /// `group.instance.id`, the idempotent producer's sequence broken, …): the worker stops and
+    /// the process exits non-zero.
+    func fatalKafkaError(_ code: String) {
         Counter(label: "coupon_fatal_errors_total", dimensions: [("code", code)]).increment()
     }
 

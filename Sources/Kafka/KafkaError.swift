@@ -22,6 +22,10 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     case timedOut(operation: String)
     /// The client was shut down or closed; create a new one.
     case shutDown
+    /// librdkafka hit a fatal error (`_FATAL`): `code` and `reason` are the cause behind it (an
+    /// idempotent producer whose sequence broke, a consumer fenced by its instance id). The
+    /// client can do nothing more; the process should stop and be restarted.
+    case fatal(client: String, code: KafkaErrorCode, reason: String)
 
     public var description: String {
         switch self {
@@ -43,6 +47,8 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(operation) timed out"
         case .shutDown:
             "the Kafka client is shut down"
+        case .fatal(let client, let code, let reason):
+            "the Kafka \(client) hit a fatal error: \(code.name): \(reason)"
         }
     }
 
@@ -50,7 +56,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: KafkaErrorCode? {
         switch self {
         case .produce(_, let code, _), .delivery(_, let code, _), .partition(_, _, let code, _),
-            .client(_, let code, _), .topicCreation(_, let code, _):
+            .client(_, let code, _), .topicCreation(_, let code, _), .fatal(_, let code, _):
             code
         case .configuration, .clientCreation, .timedOut, .shutDown:
             nil

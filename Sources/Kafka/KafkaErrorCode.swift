@@ -63,4 +63,6 @@ public struct KafkaErrorCode: Sendable, Hashable, CustomStringConvertible {
     /// Another live member of the group has this member's `group.instance.id`: this one is
     /// fenced (a fatal consumer error).
     public static let fencedInstanceID = KafkaErrorCode(RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+    /// The broker saw the idempotent producer's sequence break (a cause of a fatal producer error).
+    public static let outOfOrderSequenceNumber = KafkaErrorCode(RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER)
 }

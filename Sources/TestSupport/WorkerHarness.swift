@@ -101,13 +101,14 @@ public final class WorkerHarness: Sendable {
 
     /// A worker instance in the harness's group. `owner` names it in lease records;
     /// `ambiguousSettle` defaults to the provider timeout, as in production, and is waited on
-    /// `settleClock` (a test's manual clock decides when it is over).
+    /// `settleClock` (a test's manual clock decides when it is over). `producer`: the worker's
+    /// own instead of the harness's (to break it without breaking the test's sends).
     public func makeWorker(
         owner: String = "worker-\(UUID().uuidString.prefix(6))", providerTimeout: Duration = .seconds(5),
         leaseDuration: Duration = .seconds(30), maxInFlight: Int = 64, partitionBufferLimit: Int = 512,
         revokeGrace: Duration = .seconds(10), ambiguousSettle: Duration? = nil,
         settleClock: any Clock<Duration> = ContinuousClock(), store: (any IdempotencyStore)? = nil,
-        intakeWaitMilliseconds: Int? = nil, logger: Logger? = nil
+        intakeWaitMilliseconds: Int? = nil, producer: KafkaProducer? = nil, logger: Logger? = nil
     ) throws -> CouponWorker {
         var settings = WorkerSettings()
         settings.topics = .init(issue: topics.issue, query: topics.query, results: topics.results, dlq: topics.deadLetters)
@@ -127,7 +128,7 @@ public final class WorkerHarness: Sendable {
         if let intakeWaitMilliseconds { consumer.intakeWaitMilliseconds = intakeWaitMilliseconds }
         return try CouponWorker(
             configuration: pipeline.worker, consumerConfiguration: consumer,
-            producer: producer, store: store ?? self.store, providers: try providers(timeout: providerTimeout),
+            producer: producer ?? self.producer, store: store ?? self.store, providers: try providers(timeout: providerTimeout),
             settings: pipeline.processor, logger: logger ?? self.logger)
     }
 

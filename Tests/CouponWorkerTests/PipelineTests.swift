@@ -278,6 +278,54 @@ struct PipelineTests {
         }
     }
 
+    @Test("a producer that failed for good stops the worker with the cause; the command it could not publish is not lost: the next worker replays it")
+    func fatalProducerStopsTheWorker() async throws {
+        let harness = try await WorkerHarness.start()
+        do {
+            let producer = try harness.kafka.makeProducer()
+            let worker = try harness.makeWorker(producer: producer)
+            let running = Task { try await worker.run() }
+            try await harness.send(WorkerHarness.zvcmsIssue("ORD-FATAL-0"), key: "ORD-FATAL-0")
+            try await harness.downstream.wait(results: 1)
+
+            try producer.raiseFatalErrorForTesting(code: .outOfOrderSequenceNumber, reason: "sequence desynchronised")
+            try await harness.send(WorkerHarness.zvcmsIssue("ORD-FATAL-1"), key: "ORD-FATAL-1")
+            // Nobody stops it: the worker ends by itself (past the suite's time limit, the
+            // test's cancellation stops it, and it ends as if asked to: a failure below).
+            let ended = await withTaskCancellationHandler { await running.result } onCancel: { running.cancel() }
+            switch ended {
+            case .success:
+                Issue.record("the worker ended as if asked to stop")
+            case .failure(let error):
+                let cause = (error as? CouponWorker.KafkaClientFailure)?.cause
+                guard case .fatal(let client, let code, _) = cause else {
+                    Issue.record("expected a fatal Kafka error, got \(error)")
+                    break
+                }
+                #expect(client == "producer")
+                #expect(code == .outOfOrderSequenceNumber)
+            }
+            await producer.shutdown(timeout: .seconds(5))
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-FATAL-1") == 1, "its outcome was stored before the publish failed")
+
+            // Its offset was not committed: the next worker gets it again and replays the stored outcome.
+            let next = try harness.makeWorker()
+            let nextRunning = Task { try await next.run() }
+            try await harness.downstream.wait(results: 2)
+            let replayed = try #require(harness.downstream.results.last)
+            #expect(replayed.outRequestNo == "ORD-FATAL-1")
+            #expect(replayed.status == .succeeded)
+            #expect(replayed.replayed == true)
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-FATAL-1") == 1)
+            nextRunning.cancel()
+            _ = await nextRunning.result
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+        await harness.shutdown()
+    }
+
     @Test("a terminal provider answer fails the command without retrying")
     func terminalFailureIsNotRetried() async throws {
         try await withPipeline { harness, _ in

@@ -138,4 +138,29 @@ struct ProducerTests {
             try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: "after".bytes))
         }
     }
+
+    @Test("after a fatal producer error every send fails with KafkaError.fatal and its cause, at once")
+    func fatalErrorEndsSending() async throws {
+        let kafka = try MockKafka(brokers: 1)
+        let topic = try kafka.createTopic(prefix: "fatal")
+        let producer = try kafka.makeProducer()
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: "before".bytes))
+
+        try producer.raiseFatalErrorForTesting(code: .outOfOrderSequenceNumber, reason: "sequence desynchronised")
+        for value in ["after", "again"] {
+            do {
+                _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: value.bytes))
+                Issue.record("a send after the fatal error was delivered")
+            } catch {
+                guard case .fatal(let client, let code, let reason) = error else {
+                    Issue.record("expected KafkaError.fatal, got \(error)")
+                    continue
+                }
+                #expect(client == "producer")
+                #expect(code == .outOfOrderSequenceNumber)
+                #expect(reason.contains("sequence desynchronised"))
+            }
+        }
+        await producer.shutdown(timeout: .seconds(5))
+    }
 }

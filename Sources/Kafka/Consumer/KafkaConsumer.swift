@@ -199,13 +199,6 @@ public final class KafkaConsumer: Sendable {
         await lifecycle.waitUntilDestroyed()
     }
 
-    /// librdkafka's fatal error (the original code and reason behind `_FATAL`).
-    private static func fatalError(_ rk: OpaquePointer) -> KafkaError {
-        var reason = RDKafkaErrorBuffer()
-        let code = rd_kafka_fatal_error(rk, &reason.bytes, reason.count)
-        return KafkaError.client(operation: "consume", code: KafkaErrorCode(code), message: reason.message)
-    }
-
     private static func check(_ result: rd_kafka_resp_err_t, operation: String) throws(KafkaError) {
         guard result != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
         let code = KafkaErrorCode(result)
@@ -248,7 +241,8 @@ public final class KafkaConsumer: Sendable {
                 // (once: librdkafka keeps reporting it until the consumer is closed).
                 if !failed {
                     failed = true
-                    let failure = fatalError(rk)
+                    let failure = handle.fatalError(client: "consumer")
+                        ?? .fatal(client: "consumer", code: .fatal, reason: "librdkafka reported no cause")
                     logger.critical("fatal consumer error: \(failure)")
                     output.finish(throwing: failure)
                 }

@@ -45,7 +45,7 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
 
         /// The stream is only ever finished with a `KafkaError`.
         private static func kafkaError(_ error: any Error) -> KafkaError {
-            (error as? KafkaError) ?? .client(operation: "consume", code: .fatal, message: "\(error)")
+            (error as? KafkaError) ?? .fatal(client: "consumer", code: .fatal, reason: "\(error)")
         }
     }
 

@@ -59,7 +59,9 @@ public final class KafkaProducer: Sendable {
     /// Throws `KafkaError.produce` when librdkafka refuses to enqueue it (unknown partition,
     /// full queue), `KafkaError.delivery` when delivery failed (retries exhausted within
     /// `message.timeout.ms`, or purged at shutdown) and `KafkaError.shutDown` after
-    /// `shutdown`. Retriable broker errors (leader moved, broker down) are retried by
+    /// `shutdown`, and `KafkaError.fatal` once librdkafka raised a fatal error (the idempotent
+    /// producer lost its sequence): then no send will succeed again, and the process should
+    /// stop. Retriable broker errors (leader moved, broker down) are retried by
     /// librdkafka inside `message.timeout.ms` and do not surface here. Cancelling the
     /// calling task does not recall an enqueued record, so this waits for its outcome.
     public func send(_ message: KafkaOutgoingMessage) async throws(KafkaError) -> KafkaDeliveryReport {
@@ -73,7 +75,24 @@ public final class KafkaProducer: Sendable {
                 tickets.complete(ticket, with: .failure(error))
             }
         }
+        if case .failure(let error) = result, error != .shutDown {
+            // A fatal error shows on records as their own codes (_PURGE_QUEUE, the broker's
+            // error): ask librdkafka whether the producer is done for.
+            let fatal = try? lifecycle.withLease { () throws(KafkaError) in handle.fatalError(client: "producer") }
+            if let fatal = fatal ?? nil { throw fatal }
+        }
         return try result.get()
+    }
+
+    /// Raises a fatal error as librdkafka would (`rd_kafka_test_fatal_error`), for tests of
+    /// what follows one.
+    public func raiseFatalErrorForTesting(code: KafkaErrorCode, reason: String) throws(KafkaError) {
+        try lifecycle.withLease { () throws(KafkaError) in
+            let result = rd_kafka_test_fatal_error(handle.pointer, rd_kafka_resp_err_t(rawValue: code.rawValue), reason)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw .client(operation: "test_fatal_error", code: KafkaErrorCode(result), message: "no fatal error raised")
+            }
+        }
     }
 
     /// Fetches metadata for `topics` so the first `send` to each is not delayed.

@@ -42,6 +42,15 @@ final class RDKafkaHandle: @unchecked Sendable {
     /// The client's name as librdkafka reports it (e.g. `coupon-worker#consumer-1`).
     var name: String { String(cString: rd_kafka_name(pointer)) }
 
+    /// The fatal error librdkafka raised on this client, if any, as `KafkaError.fatal` with the
+    /// cause behind `_FATAL`. Not after `destroy`.
+    func fatalError(client: String) -> KafkaError? {
+        var reason = RDKafkaErrorBuffer()
+        let code = rd_kafka_fatal_error(pointer, &reason.bytes, reason.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return .fatal(client: client, code: KafkaErrorCode(code), reason: reason.message)
+    }
+
     /// Destroys the handle exactly once. Must not be called from a librdkafka callback.
     func destroy() {
         guard destroyed.setIfClear() else { return }
