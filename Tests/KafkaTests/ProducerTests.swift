@@ -96,7 +96,7 @@ struct ProducerTests {
         await producer.shutdown(timeout: .seconds(5))
     }
 
-    @Test("an unknown or invalid property fails creation with librdkafka's own message")
+    @Test("an unknown or invalid property fails creation with librdkafka's own message; one the at-least-once recipe depends on is refused by name")
     func badPropertyIsATypedError() throws {
         let kafka = try MockKafka(brokers: 1)
         var producer = kafka.producerConfiguration()
@@ -122,6 +122,21 @@ struct ProducerTests {
         }
         #expect(invalidProperty == "session.timeout.ms")
         #expect(invalidMessage.contains("Invalid value"))
+
+        // What the at-least-once recipe depends on cannot be overridden.
+        for (property, value) in [("enable.auto.offset.store", "true"), ("partition.assignment.strategy", "cooperative-sticky")] {
+            var reserved = kafka.consumerConfiguration()
+            reserved.properties[property] = value
+            let refused = #expect(throws: KafkaError.self) {
+                _ = try KafkaConsumer(configuration: reserved, rebalanceListener: nil, logger: kafka.logger)
+            }
+            guard case .configuration(let refusedProperty, let refusedMessage) = refused else {
+                Issue.record("expected KafkaError.configuration for \(property), got \(String(describing: refused))")
+                continue
+            }
+            #expect(refusedProperty == property)
+            #expect(refusedMessage.contains("may not be overridden"))
+        }
     }
 
     @Test("after shutdown, send fails with shutDown and a second shutdown returns at once")

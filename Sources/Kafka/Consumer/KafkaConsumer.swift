@@ -30,6 +30,7 @@ public final class KafkaConsumer: Sendable {
         rebalanceListener: (any KafkaRebalanceListener)?,
         logger: Logger
     ) throws(KafkaError) {
+        if let reserved = configuration.reservedPropertyError { throw reserved }
         let lag = ConsumerLagStatistics()
         let rebalance = RebalanceHandler(listener: rebalanceListener, logger: logger)
         let callbacks = RDKafkaCallbackContext(

@@ -46,9 +46,25 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// (librdkafka's default is 64 MB) bounds the memory a backlog can take.
     public var prefetchKilobytes: Int = 16_384
     /// Any librdkafka property (CONFIGURATION.md), applied last so it overrides the typed
-    /// settings (do not override `enable.auto.offset.store`). An unknown property or
-    /// invalid value fails `KafkaConsumer.init`.
+    /// settings, except the ones in `reservedProperties`. An unknown property, an invalid
+    /// value or a reserved one fails `KafkaConsumer.init`.
     public var properties: [String: String] = [:]
+
+    /// Properties `properties` may not set, and why: the at-least-once recipe stores offsets
+    /// only after processing (`enable.auto.offset.store=true` would commit records on being
+    /// read: a crash loses them), and the rebalance handling follows `assignmentStrategy`
+    /// (eager and cooperative assign differently and must never mix in one group).
+    public static let reservedProperties: [String: String] = [
+        "enable.auto.offset.store": "the consumer stores offsets itself, only after a record's result was delivered",
+        "partition.assignment.strategy": "set by the typed assignment strategy (eager or cooperative), which the rebalance handling follows",
+    ]
+
+    /// The first property of `properties` that is reserved, as a configuration error.
+    var reservedPropertyError: KafkaError? {
+        properties.keys.sorted().lazy.compactMap { key in
+            Self.reservedProperties[key].map { KafkaError.configuration(property: key, message: "may not be overridden: \($0)") }
+        }.first
+    }
 
     public init(bootstrapServers: String, groupID: String) {
         self.bootstrapServers = bootstrapServers
