@@ -92,7 +92,10 @@ public final class KafkaConsumer: Sendable {
         // The poll thread owns teardown: it commits, leaves the group and destroys.
         if lifecycle.requestStop() {
             messages.window.wake()
-            consumerQueue.yield()
+            // Under a lease, as in `close`: the poll thread may already be destroying the handle.
+            try? lifecycle.withLease { () throws(KafkaError) in
+                consumerQueue.yield()
+            }
         }
     }
 

@@ -50,7 +50,10 @@ public final class KafkaProducer: Sendable {
     deinit {
         // The poll thread owns teardown; it flushes and destroys the handle.
         if lifecycle.requestStop(timeout: .seconds(10)) {
-            rd_kafka_yield(handle.pointer)
+            // Under a lease, as in `shutdown`: the poll thread may already be destroying the handle.
+            try? lifecycle.withLease { () throws(KafkaError) in
+                rd_kafka_yield(handle.pointer)
+            }
         }
     }
 
