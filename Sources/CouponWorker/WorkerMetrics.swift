@@ -109,6 +109,11 @@ public struct WorkerMetrics: Sendable {
         Gauge(label: "coupon_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))]).record(lag)
     }
 
+    /// This instance no longer owns the partition: its lag series goes (another instance shows it).
+    func removeConsumerLag(topic: String, partition: Int32) {
+        Gauge(label: "coupon_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))]).destroy()
+    }
+
     func commandLatency(_ duration: Duration, status: ResultStatus) {
         handles.timers.handle(for: HandleKey("command", status.rawValue, "")) {
             Timer(label: "coupon_command_duration_seconds", dimensions: [("status", status.rawValue)])

@@ -2,7 +2,7 @@ import Kafka
 import Logging
 
 /// The periodic readings of a running worker, every `interval`: consumer lag (from
-/// librdkafka's statistics) into metrics, each newly stuck command logged once, the stalled
+/// librdkafka's statistics) of the partitions it owns into metrics (`LagGauges`), each newly stuck command logged once, the stalled
 /// partitions counted, and the time without an assignment brought up to date.
 struct LagReporter: Sendable {
     let consumer: KafkaConsumer
@@ -15,9 +15,14 @@ struct LagReporter: Sendable {
 
     /// Reports until cancelled.
     func run() async {
+        var gauges = LagGauges()
         while !Task.isCancelled {
-            for (tp, lag) in consumer.consumerLag() {
+            let reading = gauges.update(lag: consumer.consumerLag(), owned: Set(flows.partitions))
+            for (tp, lag) in reading.show {
                 metrics.consumerLag(topic: tp.topic, partition: tp.partition, lag: lag)
+            }
+            for tp in reading.remove {
+                metrics.removeConsumerLag(topic: tp.topic, partition: tp.partition)
             }
             reportStalls()
             assignmentClock.report()
