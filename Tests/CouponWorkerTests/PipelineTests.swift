@@ -33,6 +33,19 @@ extension KafkaConsumerMessage {
     func headerString(_ name: String) -> String? { header(named: name).map { String(decoding: $0, as: UTF8.self) } }
 }
 
+extension WorkerHarness {
+    /// Issues `WorkerHarness.wechatIssue(outRequestNo)` at the WeChat sandbox outside the worker,
+    /// with the worker's own client: a worker that died after sending, a request that landed
+    /// late, a server that failed after issuing. Returns the command, its route and the answer.
+    func issueOutsideTheWorker(
+        _ outRequestNo: String
+    ) async throws -> (command: CouponCommand, route: ProviderDirectory.Route, issued: JSONValue) {
+        let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue(outRequestNo).utf8), topicKind: .issue).get()
+        let route = try #require(try providers().route(provider: .wechat, merchant: nil))
+        return (command, route, try await route.client.execute(command))
+    }
+}
+
 @Suite("Pipeline", .serialized, .timeLimit(.minutes(3)))
 struct PipelineTests {
     @Test("a saturated worker reads only its intake limit ahead and never pauses its assignment")
@@ -217,9 +230,7 @@ struct PipelineTests {
             try await expectEvent("the first reconciliation after the lost send") { await faults.gate.waitUntilHolding(1) }
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-LATE-1") == 0, "the lost send issued nothing")
             // The request lands now: after the first check was answered "not found".
-            let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue("ORD-LATE-1").utf8), topicKind: .issue).get()
-            let route = try #require(try harness.providers().route(provider: .wechat, merchant: nil))
-            _ = try await route.client.execute(command)
+            _ = try await harness.issueOutsideTheWorker("ORD-LATE-1")
             faults.gate.open()
 
             try await expectEvent("the settle after \"not found\"") { await settleClock.sleeps(1) }
@@ -240,9 +251,7 @@ struct PipelineTests {
         // that failed after issuing: the coupon is issued under the out_request_no (by the test,
         // with the worker's own client), and the worker's send is answered 500.
         try await withPipeline { harness, _ in
-            let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue("ORD-5XX-1").utf8), topicKind: .issue).get()
-            let route = try #require(try harness.providers().route(provider: .wechat, merchant: nil))
-            let issued = try await route.client.execute(command)
+            let issued = try await harness.issueOutsideTheWorker("ORD-5XX-1").issued
             harness.sandboxes.wechat.faults.inject(.httpStatus(500), times: 1, pathContains: "product-coupons/send")
             try await harness.send(WorkerHarness.wechatIssue("ORD-5XX-1"), key: "ORD-5XX-1")
             try await harness.downstream.wait(results: 1)
@@ -370,9 +379,7 @@ struct PipelineTests {
     func expiredLeaseIsReconciled() async throws {
         try await withPipeline { harness, _ in
             // A worker issued the coupon, then died before storing the outcome.
-            let command = try CommandDecoder.decode(Array(WorkerHarness.wechatIssue("ORD-L-1").utf8), topicKind: .issue).get()
-            let route = try #require(try harness.providers().route(provider: .wechat, merchant: nil))
-            let issued = try await route.client.execute(command)
+            let (command, route, issued) = try await harness.issueOutsideTheWorker("ORD-L-1")
             let key = IdempotencyKey(provider: .wechat, merchant: route.merchant, outRequestNo: "ORD-L-1")
             let claim = try await harness.store.claim(ClaimRequest(
                 key: key, fingerprint: CommandFingerprint(command: command, merchant: route.merchant), owner: "dead-worker",

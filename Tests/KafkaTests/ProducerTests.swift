@@ -99,43 +99,34 @@ struct ProducerTests {
     @Test("an unknown or invalid property fails creation with librdkafka's own message; one the at-least-once recipe depends on is refused by name")
     func badPropertyIsATypedError() throws {
         let kafka = try MockKafka(brokers: 1)
+        /// Expects `create` to fail with `KafkaError.configuration` naming `property`, with `words` in its message.
+        func expectRefused(_ property: String, saying words: String, _ create: () throws -> Void) {
+            let error = #expect(throws: KafkaError.self) { try create() }
+            guard case .configuration(let refused, let message) = error else {
+                Issue.record("expected KafkaError.configuration for \(property), got \(String(describing: error))")
+                return
+            }
+            #expect(refused == property)
+            #expect(message.contains(words), "\(message)")
+        }
+
         var producer = kafka.producerConfiguration()
         producer.properties["no.such.property"] = "1"
-        let unknown = #expect(throws: KafkaError.self) {
+        expectRefused("no.such.property", saying: "No such configuration property") {
             _ = try KafkaProducer(configuration: producer, logger: kafka.logger)
         }
-        guard case .configuration(let property, let message) = unknown else {
-            Issue.record("expected KafkaError.configuration, got \(String(describing: unknown))")
-            return
-        }
-        #expect(property == "no.such.property")
-        #expect(message.contains("No such configuration property"))
-
         var consumer = kafka.consumerConfiguration()
         consumer.properties["session.timeout.ms"] = "soon"
-        let invalid = #expect(throws: KafkaError.self) {
+        expectRefused("session.timeout.ms", saying: "Invalid value") {
             _ = try KafkaConsumer(configuration: consumer, rebalanceListener: nil, logger: kafka.logger)
         }
-        guard case .configuration(let invalidProperty, let invalidMessage) = invalid else {
-            Issue.record("expected KafkaError.configuration, got \(String(describing: invalid))")
-            return
-        }
-        #expect(invalidProperty == "session.timeout.ms")
-        #expect(invalidMessage.contains("Invalid value"))
-
         // What the at-least-once recipe depends on cannot be overridden.
         for (property, value) in [("enable.auto.offset.store", "true"), ("partition.assignment.strategy", "cooperative-sticky")] {
             var reserved = kafka.consumerConfiguration()
             reserved.properties[property] = value
-            let refused = #expect(throws: KafkaError.self) {
+            expectRefused(property, saying: "may not be overridden") {
                 _ = try KafkaConsumer(configuration: reserved, rebalanceListener: nil, logger: kafka.logger)
             }
-            guard case .configuration(let refusedProperty, let refusedMessage) = refused else {
-                Issue.record("expected KafkaError.configuration for \(property), got \(String(describing: refused))")
-                continue
-            }
-            #expect(refusedProperty == property)
-            #expect(refusedMessage.contains("may not be overridden"))
         }
     }
 
