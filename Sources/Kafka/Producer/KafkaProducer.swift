@@ -78,13 +78,19 @@ public final class KafkaProducer: Sendable {
                 tickets.complete(ticket, with: .failure(error))
             }
         }
-        if case .failure(let error) = result, error != .shutDown {
-            // A fatal error shows on records as their own codes (_PURGE_QUEUE, the broker's
-            // error): ask librdkafka whether the producer is done for.
-            let fatal = try? lifecycle.withLease { () throws(KafkaError) in handle.fatalError(client: "producer") }
-            if let fatal = fatal ?? nil { throw fatal }
-        }
+        // A fatal error shows on records as their own codes (_PURGE_QUEUE, the broker's error):
+        // after a failure, ask librdkafka whether the producer is done for.
+        if case .failure(let error) = result, error != .shutDown, let fatal = fatalError() { throw fatal }
         return try result.get()
+    }
+
+    /// librdkafka's fatal error on this producer, if it raised one (nil once it is destroyed).
+    private func fatalError() -> KafkaError? {
+        do {
+            return try lifecycle.withLease { () throws(KafkaError) in handle.fatalError(client: "producer") }
+        } catch {
+            return nil
+        }
     }
 
     /// Raises a fatal error as librdkafka would (`rd_kafka_test_fatal_error`), for tests of
