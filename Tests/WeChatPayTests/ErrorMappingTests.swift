@@ -156,7 +156,9 @@ struct ErrorMappingTests {
 
     @Test("connection refused before sending is retryable and not ambiguous")
     func connectionRefusedNotAmbiguous() async throws {
-        let port = try await Self.closedPort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         try await WeChatFixture.with(trust: .publicKey) { fixture in
             let client = try fixture.makeClient(
                 configuration: WeChatPayClient.Configuration(timeout: .seconds(1)), baseURL: "http://127.0.0.1:\(port)")
@@ -168,7 +170,9 @@ struct ErrorMappingTests {
 
     @Test("when the primary host cannot be reached the same signed request goes to the backup host")
     func backupHost() async throws {
-        let port = try await Self.closedPort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         try await WeChatFixture.with(trust: .publicKey) { fixture in
             let client = try fixture.makeClient(
                 configuration: WeChatPayClient.Configuration(timeout: .seconds(10)), baseURL: "http://127.0.0.1:\(port)",
@@ -177,13 +181,5 @@ struct ErrorMappingTests {
             #expect(response.outRequestNo == "ORD-backup")
             #expect(fixture.sandbox.issuanceCount(outRequestNo: "ORD-backup") == 1)
         }
-    }
-
-    /// A loopback port nothing listens on: one a sandbox had and gave back.
-    static func closedPort() async throws -> Int {
-        let sandbox = WeChatPaySandbox(configuration: WeChatSandboxConfiguration(merchants: [:], platformKeys: []))
-        let port = try await sandbox.start()
-        await sandbox.stop()
-        return port
     }
 }
