@@ -230,13 +230,12 @@ struct ZvcmsFailureTests {
 
     @Test("a refused connection never sent the request: retryable even for an issue")
     func connectionRefused() async throws {
-        // A port that was just listening and is now closed refuses connections.
-        let closed = ZvcmsSandbox(configuration: ZvcmsFixture.configuration())
-        let port = try await closed.start()
-        await closed.stop()
+        // Held, not merely closed: a closed port can go to a parallel test's server.
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
         try await ZvcmsFixture.withRunning { fixture in
             var account = fixture.account
-            account.baseURL = "http://127.0.0.1:\(port)"
+            account.baseURL = "http://127.0.0.1:\(refusing.port)"
             let failure = try #require(
                 await Self.failure(of: Self.issue("ORD-REFUSED"), with: fixture.provider(account: account, timeout: .seconds(2))))
             #expect(failure.code == .providerUnavailable)
