@@ -21,15 +21,11 @@ struct Reconciler: Sendable {
 
     /// Asks the provider whether an earlier attempt took effect, under `holder`'s heartbeat.
     func findEarlierEffect(_ context: CommandContext, holder: LeaseHolder) async throws -> Reconciliation {
-        try await withSpan(CommandSpans.reconcile) { span in
-            let answer = try await holder.withHeartbeat {
-                let answer = try await self.reconcile(context)
-                guard case .notFound = answer else { return answer }
-                try await withSpan(CommandSpans.settle) { _ in try await self.clock.sleep(for: self.settle) }
-                return try await self.reconcile(context)
-            }
-            span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
-            return answer
+        try await reconciliation(holder: holder) {
+            let answer = try await self.reconcile(context, retry: self.retry)
+            guard case .notFound = answer else { return answer }
+            try await withSpan(CommandSpans.settle) { _ in try await self.clock.sleep(for: self.settle) }
+            return try await self.reconcile(context, retry: self.retry)
         }
     }
 
@@ -37,38 +33,32 @@ struct Reconciler: Sendable {
     /// answered with a server error took effect before it failed. `.unknowable` when the
     /// look itself failed (the provider's docs then call the re-send safe).
     func lookAfterServerError(_ context: CommandContext, holder: LeaseHolder) async throws -> Reconciliation {
+        try await reconciliation(holder: holder) { try await self.reconcile(context, retry: nil) }
+    }
+
+    /// One reconciliation's span, with `holder`'s heartbeat running while `body` asks.
+    private func reconciliation(
+        holder: LeaseHolder, _ body: @escaping @Sendable () async throws -> Reconciliation
+    ) async throws -> Reconciliation {
         try await withSpan(CommandSpans.reconcile) { span in
-            let answer = try await holder.withHeartbeat {
-                try await withSpan(CommandSpans.reconcileAsk) { span in
-                    CommandSpans.annotate(span, command: context.command, merchant: context.route.merchant)
-                    try await withSpan(CommandSpans.rateLimit) { _ in try await context.route.limiter.acquire() }
-                    do throws(ProviderFailure) {
-                        return try await context.route.client.reconcile(context.command)
-                    } catch {
-                        logger.warning("the look for an issue after a server error failed; sending again as documented", metadata: [
-                            "out_request_no": "\(context.key.outRequestNo)", "error": "\(error.message)",
-                        ])
-                        return .unknowable
-                    }
-                }
-            }
+            let answer = try await holder.withHeartbeat(body)
             span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
             return answer
         }
     }
 
-    /// One question to the provider, retrying transient failures; `.unknowable` when it
-    /// cannot be found out.
-    private func reconcile(_ context: CommandContext) async throws -> Reconciliation {
+    /// One question to the provider, retrying transient failures by `retry` (nil: not at all);
+    /// `.unknowable` when it cannot be found out.
+    private func reconcile(_ context: CommandContext, retry: RetryPolicy?) async throws -> Reconciliation {
         try await withSpan(CommandSpans.reconcileAsk) { span in
             CommandSpans.annotate(span, command: context.command, merchant: context.route.merchant)
-            let answer = try await ask(context)
+            let answer = try await ask(context, retry: retry)
             span.updateAttributesIfRecording { $0["coupon.reconciliation"] = answer.traceName }
             return answer
         }
     }
 
-    private func ask(_ context: CommandContext) async throws -> Reconciliation {
+    private func ask(_ context: CommandContext, retry: RetryPolicy?) async throws -> Reconciliation {
         let started = ContinuousClock.now
         var attempt = 0
         while true {
@@ -77,7 +67,7 @@ struct Reconciler: Sendable {
             do {
                 return try await context.route.client.reconcile(context.command)
             } catch {
-                guard error.retryable, let delay = retry.delay(afterAttempt: attempt, since: started) else {
+                guard error.retryable, let delay = retry?.delay(afterAttempt: attempt, since: started) else {
                     logger.error("reconciliation failed", metadata: [
                         "out_request_no": "\(context.key.outRequestNo)", "error": "\(error.message)",
                     ])
