@@ -211,10 +211,7 @@ public final class CouponWorker: Service, Sendable {
         } catch {
             // A fatal consumer error (fenced by another instance with the same instance id,
             // …): nothing more will be consumed. Drain, then end `run` with it.
-            let failure: KafkaError = error
-            metrics.fatalKafkaError(failure.code?.name ?? "unknown")
-            logger.critical("consumer stopped by a fatal error; the worker drains and stops", metadata: ["error": "\(failure)"])
-            kafkaFailure.withLock { $0 = $0 ?? failure }
+            failedForGood(error, client: "consumer")
         }
     }
 
@@ -263,7 +260,10 @@ public final class CouponWorker: Service, Sendable {
                 outcomeLog.done(outcome, message: message, latency: started.duration(to: .now))
                 return true
             } catch {
-                if let failure = error as? KafkaError, case .fatal = failure { producerFailedForGood(failure) }
+                if let failure = error as? KafkaError, failure.isFatal {
+                    // No result can be published any more: stop consuming too.
+                    if failedForGood(failure, client: "producer") { producerFailed.continuation.yield() }
+                }
                 span.updateAttributesIfRecording { $0["coupon.abandoned"] = true }
                 outcomeLog.abandoned(message)
                 return false
@@ -271,17 +271,18 @@ public final class CouponWorker: Service, Sendable {
         }
     }
 
-    /// The producer failed for good: the first to see it logs it and stops the consuming; the
-    /// commands in flight are abandoned (their offsets stay), and `run` ends with the cause.
-    private func producerFailedForGood(_ failure: KafkaError) {
+    /// A Kafka client failed for good: the first failure is kept for `run` to end with, counted
+    /// and logged once. Returns whether this was the first.
+    @discardableResult
+    private func failedForGood(_ failure: KafkaError, client: String) -> Bool {
         let first = kafkaFailure.withLock { recorded in
             defer { recorded = recorded ?? failure }
             return recorded == nil
         }
-        guard first else { return }
+        guard first else { return false }
         metrics.fatalKafkaError(failure.code?.name ?? "unknown")
-        logger.critical("producer stopped by a fatal error; the worker drains and stops", metadata: ["error": "\(failure)"])
-        producerFailed.continuation.yield()
+        logger.critical("\(client) stopped by a fatal error; the worker drains and stops", metadata: ["error": "\(failure)"])
+        return true
     }
 
     /// offset: the partition's next offset to commit, once its contiguous prefix of

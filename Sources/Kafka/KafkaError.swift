@@ -52,6 +52,12 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the client failed for good (`fatal`): nothing it does will succeed again.
+    public var isFatal: Bool {
+        if case .fatal = self { return true }
+        return false
+    }
+
     /// The librdkafka error code, when the error carries one.
     public var code: KafkaErrorCode? {
         switch self {

@@ -144,8 +144,8 @@ public struct ResultPublisher: Sendable {
                 return
             } catch where error.code == .messageSizeTooLarge {
                 throw MessageTooLarge()
-            } catch .fatal(let client, let code, let reason) {
-                throw KafkaError.fatal(client: client, code: code, reason: reason)  // no retry can succeed
+            } catch where error.isFatal {
+                throw error  // no retry can succeed
             } catch {
                 logger.error("publish failed; retrying", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
                 try await RetryPolicy.resultsUnavailable.waitOut(afterAttempt: attempt)
