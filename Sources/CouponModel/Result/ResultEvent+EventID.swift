@@ -10,9 +10,9 @@ extension ResultEvent {
     /// a key reopened after a retryable failure can fail again differently (`RATE_LIMITED`
     /// retryable, then `PROVIDER_REJECTED` for good), and that second outcome is news, not a
     /// duplicate. Other statuses are final at their first outcome, so `error` does not enter
-    /// their ids (they are the same as before failed ids named the error). Use `key`/`fingerprint` nil only
-    /// where none exists (a command rejected before its key could be built; see
-    /// `rejected(_:message:topicKind:source:at:)`).
+    /// their ids (they are the same as before failed ids named the error). Use
+    /// `key`/`fingerprint` nil only where none exists (a command rejected before its key could
+    /// be built; see `rejected(_:message:topicKind:source:at:)`).
     public static func eventID(
         outRequestNo: String, key: IdempotencyKey?, status: ResultStatus, fingerprint: CommandFingerprint?,
         error: ResultError?

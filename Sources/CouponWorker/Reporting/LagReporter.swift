@@ -2,8 +2,9 @@ import Kafka
 import Logging
 
 /// The periodic readings of a running worker, every `interval`: consumer lag (from
-/// librdkafka's statistics) of the partitions it owns into metrics (`LagGauges`), each newly stuck command logged once, the stalled
-/// partitions counted, and the time without an assignment brought up to date.
+/// librdkafka's statistics) of the partitions it owns into metrics (`LagGauges`), each newly
+/// stuck command logged once, the stalled partitions counted, and the time without an
+/// assignment brought up to date.
 struct LagReporter: Sendable {
     let consumer: KafkaConsumer
     let flows: PartitionFlows
