@@ -30,7 +30,10 @@ import Tracing
 ///   `/healthz` (`Status.stalledPartitions`); its later records are still processed.
 /// - Rebalance: a revoked partition admits nothing more; its running commands get
 ///   `revokeGrace` to finish, then are cancelled (their claims protect them) and waited for;
-///   only then does the revoke return and the Kafka layer commit the stored offsets.
+///   only then does the revoke return and the Kafka layer commit the stored offsets. A
+///   cancelled command still stores and publishes an answer that is on its way, but does not
+///   wait for the result's acknowledgement (a results topic that is down cannot hold the
+///   revoke): it keeps its offset, and the next owner replays the stored outcome.
 /// - Shutdown (`ServiceLifecycle` graceful shutdown, i.e. SIGTERM/SIGINT): the same as a
 ///   revoke of everything, then the consumer closes and the producer flushes.
 /// - A fatal Kafka error (the consumer fenced, the idempotent producer's sequence broken)

@@ -22,6 +22,9 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     case timedOut(operation: String)
     /// The client was shut down or closed; create a new one.
     case shutDown
+    /// The caller's task was cancelled while it waited for `topic`'s delivery report. The
+    /// record may still be delivered (or was never enqueued): neither sent nor unsent.
+    case cancelled(topic: String)
     /// librdkafka hit a fatal error (`_FATAL`): `code` and `reason` are the cause behind it (an
     /// idempotent producer whose sequence broke, a consumer fenced by its instance id). The
     /// client can do nothing more; the process should stop and be restarted.
@@ -47,6 +50,8 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(operation) timed out"
         case .shutDown:
             "the Kafka client is shut down"
+        case .cancelled(let topic):
+            "stopped waiting for the delivery to \(topic): cancelled"
         case .fatal(let client, let code, let reason):
             "the Kafka \(client) hit a fatal error: \(code.name): \(reason)"
         }
@@ -58,13 +63,19 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// Whether the caller's own cancellation ended the operation (`cancelled`).
+    public var isCancellation: Bool {
+        if case .cancelled = self { return true }
+        return false
+    }
+
     /// The librdkafka error code, when the error carries one.
     public var code: KafkaErrorCode? {
         switch self {
         case .produce(_, let code, _), .delivery(_, let code, _), .partition(_, _, let code, _),
             .client(_, let code, _), .topicCreation(_, let code, _), .fatal(_, let code, _):
             code
-        case .configuration, .clientCreation, .timedOut, .shutDown:
+        case .configuration, .clientCreation, .timedOut, .shutDown, .cancelled:
             nil
         }
     }

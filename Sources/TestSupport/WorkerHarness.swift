@@ -35,6 +35,19 @@ public final class WorkerHarness: Sendable {
     let folder: URL
     let logger: Logger
 
+    /// Starts a harness, runs `body` with it and stops it, whether `body` throws or not (for
+    /// tests that start and stop their own workers).
+    public static func run(partitions: Int32 = 3, _ body: (WorkerHarness) async throws -> Void) async throws {
+        let harness = try await start(partitions: partitions)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+        await harness.shutdown()
+    }
+
     /// Starts everything but the workers.
     public static func start(
         partitions: Int32 = 3, forgetDuplicates: Bool = true, store: (any IdempotencyStore)? = nil

@@ -291,8 +291,7 @@ struct PipelineTests {
 
     @Test("a producer that failed for good stops the worker with the cause; the command it could not publish is not lost: the next worker replays it")
     func fatalProducerStopsTheWorker() async throws {
-        let harness = try await WorkerHarness.start()
-        do {
+        try await WorkerHarness.run { harness in
             let producer = try harness.kafka.makeProducer()
             let worker = try harness.makeWorker(producer: producer)
             let running = Task { try await worker.run() }
@@ -330,11 +329,59 @@ struct PipelineTests {
             #expect(harness.sandboxes.issuanceCount(outRequestNo: "ORD-FATAL-1") == 1)
             nextRunning.cancel()
             _ = await nextRunning.result
-        } catch {
-            await harness.shutdown()
-            throw error
         }
-        await harness.shutdown()
+    }
+
+    @Test("a shutdown past the revoke grace while the results topic is down ends at once instead of waiting for the broker; the next worker replays the stored outcome")
+    func shutdownDuringResultsOutageEnds() async throws {
+        try await WorkerHarness.run(partitions: 1) { harness in
+            // Only the results topic lives on broker 3; commands, dead letters and the group stay up.
+            for topic in [harness.topics.issue, harness.topics.query, harness.topics.deadLetters] {
+                try harness.kafka.cluster.setPartitionLeader(topic: topic, partition: 0, brokerID: 1)
+            }
+            try harness.kafka.cluster.setPartitionLeader(topic: harness.topics.results, partition: 0, brokerID: 3)
+            let producer = try harness.kafka.makeProducer()
+            let worker = try harness.makeWorker(
+                providerTimeout: .seconds(30), leaseDuration: .seconds(90), revokeGrace: .zero, producer: producer)
+            let running = Task { try await worker.run() }
+            let key = "ORD-OUTAGE-1"
+            let gate = harness.sandboxes.faults(.zvcms).gate
+            gate.close(pathContains: "issueCouponsToCustomer")
+            try await harness.send(WorkerHarness.zvcmsIssue(key), key: key)
+            await gate.waitUntilHolding(1)
+            try harness.kafka.cluster.setBrokerDown(3)
+
+            // Stop with a grace of zero while the request is at zvcms: its answer is awaited
+            // and stored, and its result can only wait for a broker that is down.
+            running.cancel()
+            gate.open()
+            // Read cancellation-aware: waiting for the delivery would outlast the time limit.
+            let (stopped, stop) = AsyncStream<Void>.makeStream()
+            Task {
+                _ = await running.result
+                stop.yield()
+            }
+            var stops = stopped.makeAsyncIterator()
+            try #require(await stops.next() != nil, "the worker did not stop before the time limit")
+            let record = try #require(try await harness.store.record(for: ExactlyOnceTests.storeKey(.zvcms, key)))
+            #expect(record.state == .final)
+            #expect(record.resultStatus == .succeeded)
+
+            // The broker is back: the stopped worker's record may still arrive; its offset was
+            // not stored, so the next worker replays the stored outcome (the same event).
+            try harness.kafka.cluster.setBrokerUp(3)
+            await producer.shutdown(timeout: .seconds(60))
+            let next = try harness.makeWorker()
+            let nextRunning = Task { try await next.run() }
+            try await harness.downstream.wait(results: 2)
+            let results = harness.downstream.results
+            #expect(results.allSatisfy { $0.outRequestNo == key && $0.status == .succeeded })
+            #expect(Set(results.map(\.eventId)).count == 1)
+            #expect(results.contains { $0.replayed })
+            #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+            nextRunning.cancel()
+            _ = await nextRunning.result
+        }
     }
 
     @Test("a terminal provider answer fails the command without retrying")

@@ -75,17 +75,11 @@ struct ProducerTests {
 
     @Test("a record produced while its partition leader is down is retried and delivered once the broker is back")
     func produceRetriesWhileLeaderIsDown() async throws {
-        let logs = LogRecorder()
-        let kafka = try MockKafka(logger: logs.logger(label: "leader-down"))
-        let topic = try kafka.createTopic(prefix: "leader-down", partitions: 1)
-        try kafka.cluster.setPartitionLeader(topic: topic, partition: 0, brokerID: 2)
-        try kafka.cluster.setBrokerDown(2)
-        let producer = try kafka.makeProducer()
+        let down = try LeaderDown(prefix: "leader-down")
+        let (kafka, topic, producer) = (down.kafka, down.topic, down.producer)
 
         async let delivered = producer.send(KafkaOutgoingMessage(topic: topic, key: "k".bytes, value: "survives".bytes))
-        // Event, not time: librdkafka reports that it could not talk to broker 2, the only
-        // leader of the partition, so the record is pending on a failed broker.
-        _ = try await logs.first { $0.message.contains("/2: ") && $0.facility == "FAIL" }
+        try await down.waitUntilPending()
         try kafka.cluster.setBrokerUp(2)
 
         // Broker 2 is the partition's only leader (the mock never moves leaders), so this
@@ -93,6 +87,41 @@ struct ProducerTests {
         let report = try await delivered
         #expect(report.topic == topic)
         #expect(report.partition == 0)
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    @Test("a send whose task is cancelled, before the call or while its record is pending, ends at once with cancelled; the record is enqueued all the same and not recalled",
+          arguments: [false, true])
+    func cancelledSendStopsWaiting(cancelledBeforeTheCall: Bool) async throws {
+        let down = try LeaderDown(prefix: "cancelled-send")
+        let (kafka, topic, producer) = (down.kafka, down.topic, down.producer)
+        // Read cancellation-aware: a send that waited for its delivery would wait for
+        // `message.timeout.ms` (300 s), and the suite's time limit must still end the test.
+        let (outcomes, outcome) = AsyncStream<Result<KafkaDeliveryReport, KafkaError>>.makeStream()
+        let sending = Task {
+            if cancelledBeforeTheCall { withUnsafeCurrentTask { $0?.cancel() } }
+            do throws(KafkaError) {
+                outcome.yield(.success(try await producer.send(
+                    KafkaOutgoingMessage(topic: topic, key: "k".bytes, value: "pending".bytes))))
+            } catch {
+                outcome.yield(.failure(error))
+            }
+        }
+        if !cancelledBeforeTheCall {
+            try await down.waitUntilPending()
+            sending.cancel()
+        }
+        var iterator = outcomes.makeAsyncIterator()
+        let ended = try #require(await iterator.next(), "the send did not end before the time limit")
+        #expect(throws: KafkaError.cancelled(topic: topic)) { try ended.get() }
+
+        // Enqueued and not recalled: once the leader is back the record is delivered after all.
+        try kafka.cluster.setBrokerUp(2)
+        let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(), rebalanceListener: nil, logger: kafka.logger)
+        try consumer.subscribe(topics: [topic])
+        let message = try #require(try await consumer.readOne())
+        #expect(message.valueString == "pending")
+        await consumer.close()
         await producer.shutdown(timeout: .seconds(5))
     }
 
@@ -168,5 +197,28 @@ struct ProducerTests {
             }
         }
         await producer.shutdown(timeout: .seconds(5))
+    }
+}
+
+/// A one-partition topic whose only leader, broker 2, is down, and a producer: what it sends
+/// stays pending until the broker is up again (the mock never moves leaders).
+private struct LeaderDown {
+    let logs = LogRecorder()
+    let kafka: MockKafka
+    let topic: String
+    let producer: KafkaProducer
+
+    init(prefix: String) throws {
+        kafka = try MockKafka(logger: logs.logger(label: prefix))
+        topic = try kafka.createTopic(prefix: prefix, partitions: 1)
+        try kafka.cluster.setPartitionLeader(topic: topic, partition: 0, brokerID: 2)
+        try kafka.cluster.setBrokerDown(2)
+        producer = try kafka.makeProducer()
+    }
+
+    /// Returns once librdkafka reported that it could not talk to broker 2: a record sent
+    /// before is pending on a failed broker (an event, not a time).
+    func waitUntilPending() async throws {
+        _ = try await logs.first { $0.message.contains("/2: ") && $0.facility == "FAIL" }
     }
 }

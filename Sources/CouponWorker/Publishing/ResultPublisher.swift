@@ -6,9 +6,10 @@ import Tracing
 /// Publishes result events and dead-letter records, and does not return until Kafka
 /// acknowledged them.
 ///
-/// A failed delivery is tried again with backoff for as long as it takes (or until
-/// cancelled): a command's offset is only stored after its result was acknowledged, so a
-/// results topic that is down stops the pipeline instead of losing results. A record the
+/// A failed delivery is tried again with backoff for as long as it takes, or until cancelled
+/// (also while waiting for an acknowledgement): a command's offset is only stored after its
+/// result was acknowledged, so a results topic that is down stops the pipeline instead of
+/// losing results, and does not hold a revoke past its grace. A record the
 /// broker can never take (too large) is never retried: it is cut down instead.
 public struct ResultPublisher: Sendable {
     public struct Topics: Sendable, Hashable {
@@ -146,6 +147,10 @@ public struct ResultPublisher: Sendable {
                 throw MessageTooLarge()
             } catch where error.isFatal {
                 throw error  // no retry can succeed
+            } catch where error.isCancellation {
+                // A revoke or shutdown gave up on the command: it keeps its offset, and the
+                // record, if it still arrives, is a duplicate with the same event_id.
+                throw CancellationError()
             } catch {
                 logger.error("publish failed; retrying", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
                 try await RetryPolicy.resultsUnavailable.waitOut(afterAttempt: attempt)

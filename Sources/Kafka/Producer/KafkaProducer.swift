@@ -65,22 +65,33 @@ public final class KafkaProducer: Sendable {
     /// `shutdown`, and `KafkaError.fatal` once librdkafka raised a fatal error (the idempotent
     /// producer lost its sequence): then no send will succeed again, and the process should
     /// stop. Retriable broker errors (leader moved, broker down) are retried by
-    /// librdkafka inside `message.timeout.ms` and do not surface here. Cancelling the
-    /// calling task does not recall an enqueued record, so this waits for its outcome.
+    /// librdkafka inside `message.timeout.ms` and do not surface here.
+    ///
+    /// Cancelling the calling task ends the wait at once with `KafkaError.cancelled`, so a
+    /// revoke or a shutdown is not held for up to `message.timeout.ms` by a topic that is
+    /// down. The record is enqueued all the same (also from a task cancelled before the
+    /// call) and is not recalled: it may still be delivered, its report unread.
     public func send(_ message: KafkaOutgoingMessage) async throws(KafkaError) -> KafkaDeliveryReport {
-        let result = await withCheckedContinuation { (continuation: DeliveryTickets.Continuation) in
-            let ticket = tickets.register(continuation)
-            do throws(KafkaError) {
-                try lifecycle.withLease { () throws(KafkaError) in
-                    try enqueue(message, ticket: ticket)
+        let tickets = self.tickets
+        let ticket = tickets.reserve()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: DeliveryTickets.Continuation) in
+                let waiting = tickets.wait(on: ticket, with: continuation)
+                do throws(KafkaError) {
+                    try lifecycle.withLease { () throws(KafkaError) in
+                        try enqueue(message, ticket: ticket)
+                    }
+                } catch {
+                    tickets.complete(ticket, with: .failure(error))
                 }
-            } catch {
-                tickets.complete(ticket, with: .failure(error))
+                if !waiting { continuation.resume(returning: .failure(.cancelled(topic: message.topic))) }
             }
+        } onCancel: {
+            tickets.abandon(ticket, with: .cancelled(topic: message.topic))
         }
         // A fatal error shows on records as their own codes (_PURGE_QUEUE, the broker's error):
         // after a failure, ask librdkafka whether the producer is done for.
-        if case .failure(let error) = result, error != .shutDown, let fatal = fatalError() { throw fatal }
+        if case .failure(let error) = result, error != .shutDown, !error.isCancellation, let fatal = fatalError() { throw fatal }
         return try result.get()
     }
 
