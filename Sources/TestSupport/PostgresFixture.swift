@@ -56,13 +56,19 @@ public enum PostgresFixture {
         }
     }
 
-    fileprivate static func createDatabase(host: String, components: URLComponents) async throws {
+    /// A connection's configuration for the database a URL names (`postgres` when none).
+    static func configuration(host: String, components: URLComponents) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password,
             database: components.path.count > 1 ? String(components.path.dropFirst()) : "postgres", tls: .disable
         )
         configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    fileprivate static func createDatabase(host: String, components: URLComponents) async throws {
+        let configuration = configuration(host: host, components: components)
         let logger = Logger(label: "PostgresFixture")
         let connection: PostgresConnection
         do {

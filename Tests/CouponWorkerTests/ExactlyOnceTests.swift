@@ -4,6 +4,7 @@ import CouponWorker
 import Foundation
 import IdempotencyStore
 import Kafka
+import Logging
 import TestSupport
 import Testing
 
@@ -132,6 +133,69 @@ struct ExactlyOnceTests {
         #expect(result.status == .succeeded)
         #expect(result.data?["cardId"] != nil)
         #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        await harness.shutdown()
+    }
+
+    @Test("a command cancelled while its attempt is being counted still makes that attempt: nothing is left in doubt that was never sent, so the next holder replays succeeded instead of ending it unknown")
+    func cancelledWhileCountingTheAttempt() async throws {
+        let location = try await PostgresFixture.databaseURL()
+        let storeClock = StoreClock()
+        var logger = Logger(label: "counting")
+        logger.logLevel = .notice
+        let store = try await IdempotencyStoreFactory.open(location, clock: storeClock, logger: logger)
+        let harness = try await WorkerHarness.start(partitions: 1, store: store)
+        let database = try await PostgresSession.connect(url: location)
+        let key = "ORD-COUNT-\(UInt32.random(in: 0...UInt32.max))"
+        let lock = Int64.random(in: 1...Int64(Int32.max))
+        let trigger = "coupon_test_hold_\(lock)"
+        // The count of an attempt of this key (an UPDATE that raises `attempts`) waits for an
+        // advisory lock the test holds: the statement is in the database, unanswered.
+        try await database.execute("""
+            CREATE OR REPLACE FUNCTION coupon_test_hold_attempt() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_advisory_xact_lock(TG_ARGV[0]::bigint); RETURN NEW; END $$
+            """)
+        try await database.execute("""
+            CREATE TRIGGER \(trigger) BEFORE UPDATE ON idempotency_records FOR EACH ROW
+            WHEN (NEW.out_request_no = '\(key)' AND NEW.attempts > OLD.attempts)
+            EXECUTE FUNCTION coupon_test_hold_attempt('\(lock)')
+            """)
+        try await database.execute("SELECT pg_advisory_lock(\(lock))")
+        func processor(_ owner: String) throws -> CommandProcessor {
+            CommandProcessor(
+                store: store, providers: try harness.providers(),
+                settings: .init(leaseDuration: .seconds(30), owner: owner), storeHealth: StoreHealth(), metrics: WorkerMetrics(),
+                logger: logger)
+        }
+        func delivery(_ offset: Int64) -> IncomingCommand {
+            IncomingCommand(
+                bytes: Array(WorkerHarness.zvcmsIssue(key).utf8), kind: .issue,
+                source: SourcePosition(topic: harness.topics.issue, partition: 0, offset: offset), recordKey: nil)
+        }
+
+        let (firstHolder, firstDelivery) = (try processor("first"), delivery(0))
+        let first = Task { try await firstHolder.process(firstDelivery) }
+        while try await database.integer("""
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(lock) AND NOT granted
+            """) == 0 {
+            await Task.yield()
+        }
+        // A revoke past its grace: the cancellation reaches the command while its count waits.
+        first.cancel()
+        try await database.execute("SELECT pg_advisory_unlock(\(lock))")
+        // The count lands either way (a statement abandoned by its caller still runs).
+        while try await harness.store.record(for: Self.storeKey(.zvcms, key))?.attempts ?? 0 == 0 {
+            await Task.yield()
+        }
+        let firstOutcome = try? await first.value
+        #expect(firstOutcome?.result?.status == .succeeded, "the counted attempt was made")
+
+        // The next holder, once the first one's lease is over by the store's clock.
+        storeClock.advance(by: .seconds(31))
+        let next = try await processor("next").process(delivery(1))
+        #expect(next.result?.status == .succeeded)
+        #expect(harness.sandboxes.issuanceCount(outRequestNo: key) == 1)
+        try await database.execute("DROP TRIGGER \(trigger) ON idempotency_records")
+        await database.close()
         await harness.shutdown()
     }
 

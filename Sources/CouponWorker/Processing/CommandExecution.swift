@@ -9,9 +9,9 @@ import Tracing
 ///
 /// - Before every call the lease is renewed and the attempt counted (one statement); a call
 ///   starts only while the lease surely covers the provider's worst case.
-/// - Once a request may have reached the provider, its answer is awaited and its outcome
-///   stored even when the command's task is cancelled (`runShielded`); only a further attempt
-///   is skipped then.
+/// - From the attempt's count on (the count marks the key in doubt), the request is sent, its
+///   answer awaited and its outcome stored even when the command's task is cancelled
+///   (`runShielded`); only a further attempt is skipped then.
 /// - An outcome the store refused (a newer token holds the key) is never returned: the stored
 ///   one is, or nil to claim again.
 struct CommandExecution: Sendable {
@@ -141,12 +141,15 @@ struct CommandExecution: Sendable {
             attempt += 1
             try Task.checkCancellation()
             try await withSpan(CommandSpans.rateLimit) { _ in try await context.route.limiter.acquire() }
-            _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt)
             calls += 1
-            // From here the request may reach the provider: its answer is awaited and decided
-            // on whatever happens to this task, and a decision is stored in the same shielded
-            // task; only a further attempt is skipped when cancelled.
+            // From the attempt's count on, the request may reach the provider: its answer is
+            // awaited and decided whatever happens to this task, and a decision is stored in the
+            // same shielded task; only a further attempt is skipped when cancelled. The count is
+            // shielded too: abandoned half-way, it could still mark the key in doubt with nothing
+            // sent, and the next holder could only end it `unknown` (zvcms cannot be asked).
             let step = try await runShielded { [attempt, calls] flag -> SettledStep in
+                if flag.isRaised { throw CancellationError() }  // nothing counted, nothing sent
+                _ = try await holder.recordAttempt(covering: context.route.client.worstCaseAttempt, flag: flag)
                 switch try await self.attempt(context, holder: holder, attempt: attempt, calls: calls, flag: flag) {
                 case .done(let result): return .settled(try await self.settle(result, context, holder: holder, flag: flag))
                 case .retry(let failure): return .retry(failure)

@@ -43,10 +43,11 @@ final class LeaseHolder: Sendable {
 
     /// Counts an attempt and renews the lease, renewing again until the lease surely covers
     /// `worstCase` (a store that answers slowly eats into it). Returns the attempt count.
-    func recordAttempt(covering worstCase: Duration) async throws -> Int {
+    /// Runs shielded (`flag`): a count is awaited to its answer, never abandoned half-way.
+    func recordAttempt(covering worstCase: Duration, flag: CancellationFlag) async throws -> Int {
         let sent = ContinuousClock.now
         let lease = self.lease, duration = self.duration, store = self.store
-        guard let count = try await calls.run("record attempt", { try await store.recordAttempt(lease, renewingFor: duration) })
+        guard let count = try await calls.run("record attempt", flag: flag, { try await store.recordAttempt(lease, renewingFor: duration) })
         else { throw Lost() }
         held(since: sent)
         var renewals = 0
@@ -55,7 +56,7 @@ final class LeaseHolder: Sendable {
             logger.warning("lease too short for an attempt after a slow store answer; renewing", metadata: [
                 "key": "\(lease.key)", "renewals": "\(renewals)",
             ])
-            try await renew(for: duration)
+            try await renew(for: duration, flag: flag)
         }
         return count
     }
