@@ -80,4 +80,18 @@ struct SigningVectorTests {
             try verifier.checkTimestamp(signature, now: Date(timeIntervalSince1970: 1_700_000_303))
         }
     }
+
+    @Test("a nonce is 32 upper-case hex digits, every digit drawn afresh: no position is fixed, no half repeats the other, no two nonces alike")
+    func noncesAreFreshHex() {
+        let nonces = (0..<2_000).map { _ in RequestSigner.makeNonce() }
+        let hex = Set("0123456789ABCDEF")
+        #expect(nonces.allSatisfy { $0.count == 32 && $0.allSatisfy(hex.contains) })
+        #expect(Set(nonces).count == nonces.count)
+        #expect(nonces.allSatisfy { $0.prefix(16) != $0.suffix(16) })
+        // Over 2,000 nonces every position shows all 16 digits (a fixed or biased position would not).
+        for position in 0..<32 {
+            let seen = Set(nonces.map { Array($0)[position] })
+            #expect(seen.count == 16, "position \(position) showed \(seen.sorted())")
+        }
+    }
 }

@@ -48,10 +48,18 @@ public struct RequestSigner: Sendable {
     }
 
     /// A fresh nonce: 32 upper-case hex digits from the system's secure generator, as the
-    /// official SDKs send.
+    /// official SDKs send. Two draws of 64 bits (each draw is a `getrandom` system call on
+    /// Linux; one per digit made 32 of them per request).
     public static func makeNonce() -> String {
         var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789ABCDEF")
-        return String((0..<32).map { _ in digits[Int(generator.next() % 16)] })
+        let words: (UInt64, UInt64) = (generator.next(), generator.next())
+        return String(unsafeUninitializedCapacity: 32) { digits in
+            for index in 0..<32 {
+                let word = index < 16 ? words.0 : words.1
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(4 * (index % 16))) & 0x0F
+                digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+            }
+            return 32
+        }
     }
 }
